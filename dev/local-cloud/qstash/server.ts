@@ -1,0 +1,78 @@
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import type { RunningService } from '../service';
+import { localAdmin } from './admin';
+import { qstashApi } from './api';
+import { createBroker } from './broker';
+import { startHttpDispatcher } from './dispatcher';
+import { createScheduler } from './scheduler';
+
+export interface QStashOptions {
+  /** Loopback port; `0` picks a free one. */
+  port: number;
+  /** Bearer token the API accepts. */
+  token: string;
+  /** Signs every delivery; the Worker's `Receiver` holds it and `nextSigningKey`. */
+  currentSigningKey: string;
+  nextSigningKey: string;
+  /**
+   * `http` POSTs due deliveries to their destination (`npm run dev`); `pull` queues them for
+   * the test runner, which claims them over `/__local/deliveries` (see `admin.ts`).
+   */
+  delivery: 'http' | 'pull';
+  /** Multiplies QStash's retry backoff, min(86400, e^(2.5·retried)) seconds; 1 is QStash's. */
+  backoffScale: number;
+  /** Interface to listen on; defaults to 127.0.0.1. */
+  host?: string;
+}
+
+/**
+ * Starts the local QStash: the v2 API the `@upstash/qstash` client speaks, signed deliveries
+ * with retries, a DLQ, callbacks and cron schedules, all in memory.
+ *
+ * @example
+ * const qstash = await startQStash({ port: 0, token, currentSigningKey, nextSigningKey,
+ *   delivery: 'http', backoffScale: 1 });
+ * const client = new Client({ baseUrl: qstash.url, token });
+ */
+export async function startQStash(options: QStashOptions): Promise<RunningService> {
+  if (!(Number.isFinite(options.backoffScale) && options.backoffScale >= 0)) {
+    throw new Error(`QStash backoffScale must be a number >= 0, got ${options.backoffScale}`);
+  }
+  const broker = createBroker({
+    signingKey: options.currentSigningKey,
+    backoffScale: options.backoffScale,
+  });
+  const scheduler = createScheduler(broker);
+  const app = new Hono()
+    .route('/', localAdmin({ broker, scheduler, delivery: options.delivery }))
+    .route('/', qstashApi({ ...options, broker, scheduler }));
+  const host = options.host ?? '127.0.0.1';
+  const server = await listen(app, options.port, host);
+  const dispatcher = options.delivery === 'http' ? startHttpDispatcher(broker) : undefined;
+  return {
+    url: `http://${host}:${server.port}`,
+    async close() {
+      dispatcher?.close();
+      scheduler.close();
+      await server.close();
+    },
+  };
+}
+
+function listen(app: Hono, port: number, hostname: string) {
+  return new Promise<{ port: number; close(): Promise<void> }>((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, port, hostname }, (info: AddressInfo) => {
+      resolve({
+        port: info.port,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            if ('closeAllConnections' in server) server.closeAllConnections();
+          }),
+      });
+    });
+    server.once('error', reject);
+  });
+}

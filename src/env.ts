@@ -1,0 +1,155 @@
+import { z } from 'zod';
+import type { Cache } from './lib/cache';
+import type { Logger } from './lib/logger';
+import type { AccessClaims } from './modules/auth/auth.tokens';
+import type { CachedUser } from './modules/users/users.service';
+import type { Database } from './platform/db/client';
+import type { QStash } from './platform/qstash';
+import type { Redis } from './platform/redis';
+
+const integer = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const flag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0'])
+    .default(fallback ? 'true' : 'false')
+    .transform((value) => value === 'true' || value === '1');
+const commaList = z
+  .string()
+  .default('')
+  .transform((value) =>
+    value
+      .split(',')
+      .map((item) => item.trim().replace(/\/$/, ''))
+      .filter(Boolean),
+  );
+
+/**
+ * Every setting the Worker reads, from Worker vars and secrets (`.dev.vars` locally).
+ * `.dev.vars.example` lists each one with a comment.
+ */
+export const settingsSchema = z.object({
+  APP_ENV: z.enum(['development', 'test', 'production']).default('production'),
+  PROJECT_NAME: z.string().min(1).default('Stratus'),
+  VERSION: z.string().min(1).default('0.1.0'),
+  API_V1_PREFIX: z
+    .string()
+    .regex(/^\/[\w/-]*[^/]$/, 'must start with / and not end with /')
+    .default('/api/v1'),
+  SECRET_KEY: z.string().min(32, 'must be at least 32 characters'),
+  ACCESS_TOKEN_EXPIRE_MINUTES: integer(15),
+  REFRESH_TOKEN_EXPIRE_DAYS: integer(30),
+  BACKEND_CORS_ORIGINS: commaList,
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  DEFAULT_PAGE_SIZE: integer(20),
+  MAX_PAGE_SIZE: integer(100),
+  MAX_BODY_SIZE: integer(1024 * 1024),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// URL'),
+  NEON_FETCH_ENDPOINT: z.url().optional(),
+  UPSTASH_REDIS_REST_URL: z.url().optional(),
+  UPSTASH_REDIS_REST_TOKEN: z.string().min(1).optional(),
+  QSTASH_URL: z.url().optional(),
+  QSTASH_TOKEN: z.string().min(1).optional(),
+  QSTASH_CURRENT_SIGNING_KEY: z.string().min(1).optional(),
+  QSTASH_NEXT_SIGNING_KEY: z.string().min(1).optional(),
+  PUBLIC_BASE_URL: z.url().default('http://localhost:8787'),
+  FRONTEND_URL: z.url().optional(),
+  GOOGLE_CLIENT_ID: z.string().min(1).optional(),
+  GOOGLE_CLIENT_SECRET: z.string().min(1).optional(),
+  GITHUB_CLIENT_ID: z.string().min(1).optional(),
+  GITHUB_CLIENT_SECRET: z.string().min(1).optional(),
+  EMAIL_PROVIDER: z.enum(['resend', 'log']).default('log'),
+  EMAIL_FROM: z.string().min(3).default('Stratus <no-reply@example.com>'),
+  RESEND_API_URL: z.url().default('https://api.resend.com'),
+  RESEND_API_KEY: z.string().min(1).optional(),
+  RATE_LIMIT_PER_MINUTE: integer(300),
+  TOKEN_RETENTION_DAYS: integer(7),
+  SOFT_DELETE_RETENTION_DAYS: integer(30),
+  REQUIRE_VERIFIED_LOGIN: flag(false),
+});
+
+export type Settings = z.infer<typeof settingsSchema>;
+
+/** Settings holding secrets: never echoed, and refused in production while they hold a placeholder. */
+const SECRET_SETTINGS = [
+  'SECRET_KEY',
+  'DATABASE_URL',
+  'UPSTASH_REDIS_REST_TOKEN',
+  'QSTASH_TOKEN',
+  'QSTASH_CURRENT_SIGNING_KEY',
+  'QSTASH_NEXT_SIGNING_KEY',
+  'GOOGLE_CLIENT_SECRET',
+  'GITHUB_CLIENT_SECRET',
+  'RESEND_API_KEY',
+] as const satisfies readonly (keyof Settings)[];
+
+/** Values shipped in `.dev.vars.example` and the local cloud: fine locally, fatal in production. */
+const PLACEHOLDER =
+  /change[-_]?me|placeholder|dev-only|^local-|^sig_local_|^re_local_|stratus:stratus@/i;
+
+/** A misconfiguration found at startup. Its message names the variables, never their values. */
+export class SettingsError extends Error {
+  override name = 'SettingsError';
+}
+
+export function parseSettings(env: Record<string, unknown>): Settings {
+  const raw = Object.fromEntries(
+    Object.keys(settingsSchema.shape).map((key) => [key, env[key] === '' ? undefined : env[key]]),
+  );
+  const result = settingsSchema.safeParse(raw);
+  if (!result.success) {
+    const problems = result.error.issues.map(
+      (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
+    );
+    throw new SettingsError(`Invalid settings:\n  ${problems.join('\n  ')}`);
+  }
+  const settings = result.data;
+  if (settings.APP_ENV === 'production') {
+    const placeholders = SECRET_SETTINGS.filter((key) => PLACEHOLDER.test(settings[key] ?? ''));
+    if (placeholders.length > 0) {
+      throw new SettingsError(
+        `Placeholder secrets are refused when APP_ENV=production: ${placeholders.join(', ')}`,
+      );
+    }
+  }
+  return settings;
+}
+
+const parsed = new WeakMap<object, Settings>();
+
+/**
+ * The settings of this isolate, parsed on first use and remembered for the same `env`.
+ *
+ * @example
+ * const settings = getSettings(c.env);
+ * settings.ACCESS_TOKEN_EXPIRE_MINUTES; // 15
+ */
+export function getSettings(env: Env): Settings {
+  let settings = parsed.get(env);
+  if (!settings) {
+    settings = parseSettings(env as unknown as Record<string, unknown>);
+    parsed.set(env, settings);
+  }
+  return settings;
+}
+
+/** Per-request values on `c.var`, set by the `context` middleware and the auth middleware. */
+export interface AppVariables {
+  requestId: string;
+  settings: Settings;
+  logger: Logger;
+  db: Database;
+  redis: Redis;
+  /** Redis plus the `Server-Timing` report: what `remember` / `forget` take. */
+  cache: Cache;
+  qstash: QStash;
+  /** The authenticated user, set by the `authenticate` middleware on protected routes. */
+  user?: CachedUser;
+  /** The verified claims of the access token that authenticated the request. */
+  auth?: AccessClaims;
+}
+
+/** The Hono environment of every router in the app. */
+export interface AppEnv {
+  Bindings: Env;
+  Variables: AppVariables;
+}

@@ -1,0 +1,22 @@
+import { type App, createApp } from './app';
+import { runScheduled } from './modules/jobs/jobs.cron';
+
+const apps = new Map<string, App>();
+
+/** One app per API prefix, built on the isolate's first request rather than at startup. */
+function appFor(env: Env): App {
+  const prefix = (env as { API_V1_PREFIX?: string }).API_V1_PREFIX || '/api/v1';
+  let app = apps.get(prefix);
+  if (!app) {
+    app = createApp(prefix);
+    apps.set(prefix, app);
+  }
+  return app;
+}
+
+export default {
+  fetch(request, env, ctx) {
+    return appFor(env).fetch(request, env, ctx);
+  },
+  scheduled: runScheduled,
+} satisfies ExportedHandler<Env>;

@@ -1,0 +1,35 @@
+import { z } from '@hono/zod-openapi';
+import type { Settings } from '../env';
+
+/** `?skip=&limit=`; `limit` defaults to `DEFAULT_PAGE_SIZE` and is capped at `MAX_PAGE_SIZE`. */
+export const PageQuerySchema = z.object({
+  skip: z.coerce.number().int().min(0).default(0).openapi({ example: 0 }),
+  limit: z.coerce.number().int().min(1).optional().openapi({ example: 20 }),
+});
+
+export interface Page {
+  skip: number;
+  limit: number;
+}
+
+export function resolvePage(settings: Settings, query: { skip: number; limit?: number }): Page {
+  return {
+    skip: query.skip,
+    limit: Math.min(query.limit ?? settings.DEFAULT_PAGE_SIZE, settings.MAX_PAGE_SIZE),
+  };
+}
+
+/** `{ items, total, skip, limit, has_next }`, the list shape of every collection. */
+export function pageOf<T extends z.ZodType>(item: T) {
+  return z.object({
+    items: z.array(item),
+    total: z.number().int(),
+    skip: z.number().int(),
+    limit: z.number().int(),
+    has_next: z.boolean(),
+  });
+}
+
+export function toPage<T>(items: T[], total: number, page: Page) {
+  return { items, total, ...page, has_next: page.skip + items.length < total };
+}

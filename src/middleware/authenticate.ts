@@ -1,0 +1,79 @@
+import { getCookie } from 'hono/cookie';
+import { createMiddleware } from 'hono/factory';
+import type { AppEnv, Settings } from '../env';
+import { AppError } from '../lib/errors';
+import { authCookieName } from '../modules/auth/auth.cookies';
+import * as authService from '../modules/auth/auth.service';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const CHALLENGE = { 'WWW-Authenticate': 'Bearer' };
+
+/** Origins a cookie-authenticated change may come from: the API's own and the CORS list. */
+function isAllowedOrigin(settings: Settings, origin: string | undefined): boolean {
+  if (!origin) return false;
+  return (
+    origin === new URL(settings.PUBLIC_BASE_URL).origin ||
+    settings.BACKEND_CORS_ORIGINS.includes(origin)
+  );
+}
+
+/**
+ * Requires an access token, from `Authorization: Bearer …` or the auth cookie, and puts the
+ * user and the token's claims on `c.var`. A cookie is sent by the browser on its own, so an
+ * unsafe request authenticated by it must also carry an allowed `Origin` (CSRF defence).
+ *
+ * @example
+ * createRoute({ method: 'get', path: '/users/me', middleware: [authenticate()] as const, … })
+ */
+export function authenticate() {
+  return createMiddleware<AppEnv>(async function authenticate(c, next) {
+    const { settings } = c.var;
+    const header = c.req.header('Authorization');
+    let token: string | undefined;
+    if (header) {
+      const [scheme, value] = header.split(' ');
+      if (scheme?.toLowerCase() !== 'bearer' || !value) {
+        throw new AppError('UNAUTHORIZED', {
+          detail: 'Expected a Bearer token',
+          headers: CHALLENGE,
+        });
+      }
+      token = value;
+    } else {
+      token = getCookie(c, authCookieName(settings));
+      if (
+        token &&
+        !SAFE_METHODS.has(c.req.method) &&
+        !isAllowedOrigin(settings, c.req.header('Origin'))
+      ) {
+        throw new AppError('ORIGIN_NOT_ALLOWED', {
+          detail: 'A cookie-authenticated change must come from an allowed Origin',
+        });
+      }
+    }
+    if (!token) throw new AppError('UNAUTHORIZED', { headers: CHALLENGE });
+    try {
+      const { user, claims } = await authService.authenticate(c.var, token);
+      c.set('user', user);
+      c.set('auth', claims);
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'UNAUTHORIZED') {
+        throw new AppError('UNAUTHORIZED', {
+          detail: error.detail,
+          headers: CHALLENGE,
+          cause: error,
+        });
+      }
+      throw error;
+    }
+    await next();
+  });
+}
+
+/** After {@link authenticate}: only superusers pass; others get 403. */
+export function requireSuperuser() {
+  return createMiddleware<AppEnv>(async function requireSuperuser(c, next) {
+    if (!c.var.user?.is_superuser) throw new AppError('FORBIDDEN', { detail: 'Superuser only' });
+    await next();
+  });
+}

@@ -1,0 +1,74 @@
+import { bodyLimit as honoBodyLimit } from 'hono/body-limit';
+import { cors as honoCors } from 'hono/cors';
+import { createMiddleware } from 'hono/factory';
+import { secureHeaders } from 'hono/secure-headers';
+import type { AppEnv } from '../env';
+import { AppError } from '../lib/errors';
+
+/** The API's Content-Security-Policy: it serves JSON, so nothing may load or frame it. */
+export const API_CSP = "default-src 'none'; frame-ancestors 'none'";
+
+/**
+ * Security headers on every response, errors included: HSTS for a year, `nosniff`,
+ * `X-Frame-Options: DENY` and a CSP that loads nothing. A handler that sets its own CSP
+ * (the docs pages) keeps it.
+ */
+export function securityHeaders() {
+  return secureHeaders({
+    strictTransportSecurity: 'max-age=31536000; includeSubDomains',
+    xFrameOptions: 'DENY',
+    xContentTypeOptions: 'nosniff',
+    referrerPolicy: 'no-referrer',
+    crossOriginResourcePolicy: 'same-origin',
+    contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+    overwrite: false,
+  });
+}
+
+/**
+ * CORS for the origins of `BACKEND_CORS_ORIGINS` only, with credentials (the auth cookie).
+ * Any other origin gets no `Access-Control-Allow-Origin` and the browser blocks it.
+ */
+export function cors() {
+  return honoCors({
+    origin: (origin, c) =>
+      (c.var.settings as AppEnv['Variables']['settings']).BACKEND_CORS_ORIGINS.includes(origin)
+        ? origin
+        : null,
+    credentials: true,
+    allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+    allowHeaders: ['Authorization', 'Content-Type', 'X-Request-ID'],
+    exposeHeaders: [
+      'X-Request-ID',
+      'X-Process-Time',
+      'Server-Timing',
+      'RateLimit-Limit',
+      'RateLimit-Remaining',
+      'RateLimit-Reset',
+      'Retry-After',
+    ],
+    maxAge: 600,
+  });
+}
+
+/** Refuses bodies over `MAX_BODY_SIZE` bytes with a 413 problem, before a handler reads them. */
+export function bodyLimit() {
+  return createMiddleware<AppEnv>(function bodyLimit(c, next) {
+    return honoBodyLimit({
+      maxSize: c.var.settings.MAX_BODY_SIZE,
+      onError: () => {
+        throw new AppError('PAYLOAD_TOO_LARGE', {
+          detail: `The body exceeds ${c.var.settings.MAX_BODY_SIZE} bytes`,
+        });
+      },
+    })(c, next);
+  });
+}
+
+/** `Cache-Control: no-store`: responses carrying tokens or personal data are never cached. */
+export function noStore() {
+  return createMiddleware<AppEnv>(async function noStore(c, next) {
+    await next();
+    c.res.headers.set('Cache-Control', 'no-store');
+  });
+}

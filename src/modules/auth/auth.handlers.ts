@@ -1,0 +1,106 @@
+import type { Context } from 'hono';
+import type { AppEnv } from '../../env';
+import { AppError } from '../../lib/errors';
+import type { AppRouteHandler } from '../../lib/openapi';
+import { requestMeta } from '../../lib/request-meta';
+import { clearAuthCookie, setAuthCookie } from './auth.cookies';
+import type * as routes from './auth.routes';
+import * as authService from './auth.service';
+
+const ACCEPTED = { detail: 'If the address has an account, an e-mail is on its way.' };
+
+/** Credentials from the form (OAuth2 password grant) or the JSON body, whichever was sent. */
+function credentials(c: Context<AppEnv>) {
+  const form = c.req.valid('form' as never) as { username?: string; password?: string };
+  const json = c.req.valid('json' as never) as {
+    username?: string;
+    email?: string;
+    password?: string;
+  };
+  const email = form.username ?? json.username ?? json.email;
+  const password = form.password ?? json.password;
+  if (!email || !password) {
+    throw new AppError('VALIDATION_ERROR', {
+      detail: 'username and password are required',
+      errors: [
+        { path: 'body', message: 'username and password are required', code: 'invalid_type' },
+      ],
+    });
+  }
+  return { email, password };
+}
+
+export const register: AppRouteHandler<typeof routes.register> = async (c) => {
+  const user = await authService.register(c.var, c.req.valid('json'), requestMeta(c));
+  return c.json(user, 201);
+};
+
+export const jwtLogin: AppRouteHandler<typeof routes.jwtLogin> = async (c) => {
+  const tokens = await authService.login(c.var, credentials(c), 'bearer', requestMeta(c));
+  return c.json(tokens, 200);
+};
+
+export const jwtRefresh: AppRouteHandler<typeof routes.jwtRefresh> = async (c) => {
+  const tokens = await authService.refresh(
+    c.var,
+    c.req.valid('json').refresh_token,
+    requestMeta(c),
+  );
+  return c.json(tokens, 200);
+};
+
+const logout = async (c: Context<AppEnv>) => {
+  const { user, auth } = c.var;
+  if (user && auth)
+    await authService.endSession(c.var, user.id, auth.sessionId, 'logout', requestMeta(c));
+};
+
+export const jwtLogout: AppRouteHandler<typeof routes.jwtLogout> = async (c) => {
+  await logout(c);
+  return c.body(null, 204);
+};
+
+export const cookieLogin: AppRouteHandler<typeof routes.cookieLogin> = async (c) => {
+  const tokens = await authService.login(c.var, credentials(c), 'cookie', requestMeta(c));
+  setAuthCookie(c, c.var.settings, tokens.access_token);
+  return c.body(null, 204);
+};
+
+export const cookieLogout: AppRouteHandler<typeof routes.cookieLogout> = async (c) => {
+  await logout(c);
+  clearAuthCookie(c, c.var.settings);
+  return c.body(null, 204);
+};
+
+/**
+ * The lookup and the e-mail run after the response (`waitUntil`), so the answer and its
+ * timing are the same whether or not the address has an account.
+ */
+function inBackground(c: Context<AppEnv>, work: Promise<unknown>) {
+  c.executionCtx.waitUntil(
+    work.catch((error: unknown) =>
+      c.var.logger.error('background e-mail request failed', { error: String(error) }),
+    ),
+  );
+}
+
+export const requestVerifyToken: AppRouteHandler<typeof routes.requestVerifyToken> = async (c) => {
+  inBackground(c, authService.requestVerification(c.var, c.req.valid('json').email));
+  return c.json(ACCEPTED, 202);
+};
+
+export const verify: AppRouteHandler<typeof routes.verify> = async (c) => {
+  const user = await authService.verify(c.var, c.req.valid('json').token, requestMeta(c));
+  return c.json(user, 200);
+};
+
+export const forgotPassword: AppRouteHandler<typeof routes.forgotPassword> = async (c) => {
+  inBackground(c, authService.forgotPassword(c.var, c.req.valid('json').email));
+  return c.json(ACCEPTED, 202);
+};
+
+export const resetPassword: AppRouteHandler<typeof routes.resetPassword> = async (c) => {
+  const { token, password } = c.req.valid('json');
+  await authService.resetPassword(c.var, token, password, requestMeta(c));
+  return c.json({ detail: 'Password changed. Every session has ended; log in again.' }, 200);
+};

@@ -1,0 +1,171 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { AUTHENTICATED, errorResponses, jsonBody, jsonContent } from '../../lib/openapi';
+import { authenticate } from '../../middleware/authenticate';
+import { UserCreateSchema, UserReadSchema } from '../users/users.schemas';
+import { limits } from './auth.limits';
+import {
+  AcceptedSchema,
+  EmailRequestSchema,
+  LoginFormSchema,
+  LoginJsonSchema,
+  RefreshSchema,
+  ResetPasswordSchema,
+  TokenSchema,
+  VerifySchema,
+} from './auth.schemas';
+
+const tags = ['auth'];
+
+const loginBody = {
+  required: false,
+  description: 'OAuth2 password grant (form) or the same fields as JSON.',
+  content: {
+    'application/x-www-form-urlencoded': { schema: LoginFormSchema },
+    'application/json': { schema: LoginJsonSchema },
+  },
+};
+
+export const register = createRoute({
+  method: 'post',
+  path: '/auth/register',
+  tags,
+  summary: 'Register a new account',
+  description: 'Creates the account and e-mails a verification link.',
+  middleware: [...limits.register],
+  request: { body: jsonBody(UserCreateSchema) },
+  responses: {
+    201: jsonContent(UserReadSchema, 'The new user'),
+    ...errorResponses('REGISTER_USER_ALREADY_EXISTS', 'RATE_LIMITED', 'SERVICE_UNAVAILABLE'),
+  },
+});
+
+export const jwtLogin = createRoute({
+  method: 'post',
+  path: '/auth/jwt/login',
+  tags,
+  summary: 'Log in for a bearer access token and a refresh token',
+  middleware: [...limits.login],
+  request: { body: loginBody },
+  responses: {
+    200: jsonContent(TokenSchema, 'The tokens'),
+    ...errorResponses(
+      'LOGIN_BAD_CREDENTIALS',
+      'LOGIN_USER_NOT_VERIFIED',
+      'UNSUPPORTED_MEDIA_TYPE',
+      'RATE_LIMITED',
+      'SERVICE_UNAVAILABLE',
+    ),
+  },
+});
+
+export const jwtRefresh = createRoute({
+  method: 'post',
+  path: '/auth/jwt/refresh',
+  tags,
+  summary: 'Exchange a refresh token for new tokens (the old one stops working)',
+  description:
+    'Presenting a refresh token that was already used revokes every token of its session.',
+  middleware: [...limits.refresh],
+  request: { body: jsonBody(RefreshSchema) },
+  responses: {
+    200: jsonContent(TokenSchema, 'The new tokens'),
+    ...errorResponses('REFRESH_TOKEN_INVALID', 'RATE_LIMITED', 'SERVICE_UNAVAILABLE'),
+  },
+});
+
+export const jwtLogout = createRoute({
+  method: 'post',
+  path: '/auth/jwt/logout',
+  tags,
+  summary: 'End the session of this access token',
+  security: AUTHENTICATED,
+  middleware: [authenticate()],
+  responses: { 204: { description: 'Logged out' }, ...errorResponses('UNAUTHORIZED') },
+});
+
+export const cookieLogin = createRoute({
+  method: 'post',
+  path: '/auth/cookie/login',
+  tags,
+  summary: 'Log in with a session cookie',
+  middleware: [...limits.login],
+  request: { body: loginBody },
+  responses: {
+    204: { description: 'Logged in; the cookie is set' },
+    ...errorResponses(
+      'LOGIN_BAD_CREDENTIALS',
+      'LOGIN_USER_NOT_VERIFIED',
+      'UNSUPPORTED_MEDIA_TYPE',
+      'RATE_LIMITED',
+      'SERVICE_UNAVAILABLE',
+    ),
+  },
+});
+
+export const cookieLogout = createRoute({
+  method: 'post',
+  path: '/auth/cookie/logout',
+  tags,
+  summary: 'End the cookie session and clear the cookie',
+  security: AUTHENTICATED,
+  middleware: [authenticate()],
+  responses: {
+    204: { description: 'Logged out' },
+    ...errorResponses('UNAUTHORIZED', 'ORIGIN_NOT_ALLOWED'),
+  },
+});
+
+export const requestVerifyToken = createRoute({
+  method: 'post',
+  path: '/auth/request-verify-token',
+  tags,
+  summary: 'E-mail a new verification link',
+  description: 'Always 202 with the same body, whether or not the address has an account.',
+  middleware: [...limits.emailRequest],
+  request: { body: jsonBody(EmailRequestSchema) },
+  responses: {
+    202: jsonContent(AcceptedSchema, 'Accepted'),
+    ...errorResponses('RATE_LIMITED', 'SERVICE_UNAVAILABLE'),
+  },
+});
+
+export const verify = createRoute({
+  method: 'post',
+  path: '/auth/verify',
+  tags,
+  summary: 'Verify an e-mail address with the token from the e-mail',
+  middleware: [...limits.token],
+  request: { body: jsonBody(VerifySchema) },
+  responses: {
+    200: jsonContent(UserReadSchema, 'The verified user'),
+    ...errorResponses('VERIFY_USER_BAD_TOKEN', 'RATE_LIMITED', 'SERVICE_UNAVAILABLE'),
+  },
+});
+
+export const forgotPassword = createRoute({
+  method: 'post',
+  path: '/auth/forgot-password',
+  tags,
+  summary: 'E-mail a password reset link',
+  description: 'Always 202 with the same body, whether or not the address has an account.',
+  middleware: [...limits.emailRequest],
+  request: { body: jsonBody(EmailRequestSchema) },
+  responses: {
+    202: jsonContent(AcceptedSchema, 'Accepted'),
+    ...errorResponses('RATE_LIMITED', 'SERVICE_UNAVAILABLE'),
+  },
+});
+
+export const resetPassword = createRoute({
+  method: 'post',
+  path: '/auth/reset-password',
+  tags,
+  summary: 'Set a new password with the token from the e-mail',
+  description: 'Ends every session of the account and e-mails a notice.',
+  middleware: [...limits.token],
+  request: { body: jsonBody(ResetPasswordSchema) },
+  responses: {
+    200: jsonContent(z.object({ detail: z.string() }), 'Password changed'),
+    ...errorResponses('RESET_PASSWORD_BAD_TOKEN', 'RATE_LIMITED', 'SERVICE_UNAVAILABLE'),
+  },
+});

@@ -1,0 +1,69 @@
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import type { Settings } from '../../env';
+import { AppError } from '../../lib/errors';
+import { perSettings } from '../../lib/per-settings';
+
+/** RFC 9068's type for access tokens: a refresh token or an ID token can never pass as one. */
+const ACCESS_TOKEN_TYPE = 'at+jwt';
+const ALGORITHM = 'HS256';
+
+export interface AccessClaims {
+  /** The user id. */
+  userId: number;
+  /** The user's `token_version` when the token was issued. */
+  version: number;
+  /** The session (refresh-token family id) the token belongs to, so logout can end it. */
+  sessionId: string;
+}
+
+const secretKey = perSettings((settings) => new TextEncoder().encode(settings.SECRET_KEY));
+
+/** Who issues tokens and who accepts them: this deployment's public URL and its API. */
+function audience(settings: Settings) {
+  return {
+    issuer: settings.PUBLIC_BASE_URL,
+    audience: `${settings.PUBLIC_BASE_URL}${settings.API_V1_PREFIX}`,
+  };
+}
+
+/** Signs a short-lived access token (HS256, `typ: at+jwt`, `ACCESS_TOKEN_EXPIRE_MINUTES`). */
+export async function signAccessToken(settings: Settings, claims: AccessClaims): Promise<string> {
+  const { issuer, audience: aud } = audience(settings);
+  return new SignJWT({ ver: claims.version, sid: claims.sessionId })
+    .setProtectedHeader({ alg: ALGORITHM, typ: ACCESS_TOKEN_TYPE })
+    .setSubject(String(claims.userId))
+    .setIssuer(issuer)
+    .setAudience(aud)
+    .setIssuedAt()
+    .setNotBefore('0s')
+    .setExpirationTime(`${settings.ACCESS_TOKEN_EXPIRE_MINUTES}m`)
+    .setJti(crypto.randomUUID())
+    .sign(secretKey(settings));
+}
+
+/**
+ * Verifies an access token: signature with the pinned algorithm (no `none`, no RS/HS
+ * confusion), `typ`, `iss`, `aud`, `exp` and `nbf`. Anything wrong is a 401.
+ */
+export async function verifyAccessToken(settings: Settings, token: string): Promise<AccessClaims> {
+  try {
+    const { payload } = await jwtVerify(token, secretKey(settings), {
+      algorithms: [ALGORITHM],
+      typ: ACCESS_TOKEN_TYPE,
+      ...audience(settings),
+      requiredClaims: ['sub', 'exp', 'nbf', 'iat'],
+    });
+    const userId = Number(payload.sub);
+    const { ver, sid } = payload;
+    if (!Number.isSafeInteger(userId) || !Number.isSafeInteger(ver) || typeof sid !== 'string') {
+      throw new AppError('UNAUTHORIZED', { detail: 'Malformed token claims' });
+    }
+    return { userId, version: ver as number, sessionId: sid };
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    if (error instanceof joseErrors.JOSEError || error instanceof TypeError) {
+      throw new AppError('UNAUTHORIZED', { detail: 'Invalid or expired token', cause: error });
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,77 @@
+import { AppError } from '../../lib/errors';
+import type { AppRouteHandler } from '../../lib/openapi';
+import { resolvePage } from '../../lib/pagination';
+import { requestMeta } from '../../lib/request-meta';
+import * as authService from '../auth/auth.service';
+import type * as routes from './users.routes';
+import type { CachedUser } from './users.service';
+import * as usersService from './users.service';
+
+/** Set by `authenticate()`, which every route here runs first. */
+function currentUser(c: { var: { user?: CachedUser } }): CachedUser {
+  if (!c.var.user) throw new AppError('UNAUTHORIZED');
+  return c.var.user;
+}
+
+export const getMe: AppRouteHandler<typeof routes.getMe> = (c) => {
+  const { token_version: _, ...user } = currentUser(c);
+  return c.json(user, 200);
+};
+
+export const patchMe: AppRouteHandler<typeof routes.patchMe> = async (c) => {
+  const user = await usersService.updateMe(
+    c.var,
+    currentUser(c),
+    c.req.valid('json'),
+    requestMeta(c),
+  );
+  return c.json(user, 200);
+};
+
+export const listMySessions: AppRouteHandler<typeof routes.listMySessions> = async (c) => {
+  const sessions = await authService.listSessions(
+    c.var,
+    currentUser(c).id,
+    c.var.auth?.sessionId ?? '',
+  );
+  return c.json(sessions, 200);
+};
+
+export const deleteMySession: AppRouteHandler<typeof routes.deleteMySession> = async (c) => {
+  const { id } = c.req.valid('param');
+  const ended = await authService.endSession(
+    c.var,
+    currentUser(c).id,
+    id,
+    'session_revoked',
+    requestMeta(c),
+  );
+  if (!ended) throw new AppError('NOT_FOUND', { detail: 'No such live session' });
+  return c.body(null, 204);
+};
+
+export const listUsers: AppRouteHandler<typeof routes.listUsers> = async (c) => {
+  const { search, ...query } = c.req.valid('query');
+  const page = await usersService.listUsers(c.var, resolvePage(c.var.settings, query), search);
+  return c.json(page, 200);
+};
+
+export const getUser: AppRouteHandler<typeof routes.getUser> = async (c) => {
+  return c.json(await usersService.getUser(c.var, c.req.valid('param').id), 200);
+};
+
+export const patchUser: AppRouteHandler<typeof routes.patchUser> = async (c) => {
+  const user = await usersService.adminUpdateUser(
+    c.var,
+    currentUser(c).id,
+    c.req.valid('param').id,
+    c.req.valid('json'),
+    requestMeta(c),
+  );
+  return c.json(user, 200);
+};
+
+export const deleteUser: AppRouteHandler<typeof routes.deleteUser> = async (c) => {
+  await usersService.deleteUser(c.var, currentUser(c).id, c.req.valid('param').id, requestMeta(c));
+  return c.body(null, 204);
+};

@@ -1,0 +1,323 @@
+import type { Redis } from '@upstash/redis/cloudflare';
+import { and, count, desc, eq, ilike, isNull, or, sql } from 'drizzle-orm';
+import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
+import type { Settings } from '../../env';
+import { AppError } from '../../lib/errors';
+import type { Page } from '../../lib/pagination';
+import { toPage } from '../../lib/pagination';
+import { hashPassword, verifyPassword } from '../../platform/crypto/password';
+import { generateToken, hashToken } from '../../platform/crypto/tokens';
+import type { Database } from '../../platform/db/client';
+import { oneTimeTokens, sessions, users } from '../../platform/db/schema';
+import { auditInsert, type RequestMeta } from '../audit/audit.service';
+import { enqueue } from '../jobs/jobs.service';
+import type { AdminUserUpdate, UserRead, UserUpdate } from './users.schemas';
+
+export interface UsersDeps {
+  db: Database;
+  redis: Redis;
+  settings: Settings;
+}
+
+export type UserRow = typeof users.$inferSelect;
+
+/** What authentication needs on every request, cached in Redis: the public fields and the version. */
+export interface CachedUser extends UserRead {
+  token_version: number;
+}
+
+/** How long a user stays cached; every write to the user forgets it at once. */
+export const USER_CACHE_TTL_SECONDS = 300;
+const VERIFY_TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
+export const RESET_TOKEN_TTL_MS = 60 * 60 * 1000;
+
+export const userCacheKey = (id: number) => `user:${id}`;
+
+export function toUserRead(row: UserRow): UserRead {
+  return {
+    id: row.id,
+    email: row.email,
+    is_active: row.isActive,
+    is_superuser: row.isSuperuser,
+    is_verified: row.isVerified,
+    first_name: row.firstName,
+    last_name: row.lastName,
+    phone: row.phone,
+    avatar_url: row.avatarUrl,
+    created_at: row.createdAt.toISOString(),
+    updated_at: row.updatedAt.toISOString(),
+    last_login: row.lastLogin?.toISOString() ?? null,
+  };
+}
+
+export function toCachedUser(row: UserRow): CachedUser {
+  return { ...toUserRead(row), token_version: row.tokenVersion };
+}
+
+export async function cacheUser({ redis }: Pick<UsersDeps, 'redis'>, user: CachedUser) {
+  await redis.set(userCacheKey(user.id), user, { ex: USER_CACHE_TTL_SECONDS });
+}
+
+/** Drops a user from the cache; call after every change to the row. */
+export async function forgetUser({ redis }: Pick<UsersDeps, 'redis'>, id: number) {
+  await redis.del(userCacheKey(id));
+}
+
+const notDeleted = isNull(users.deletedAt);
+
+/** The account for an e-mail address (case-insensitive), unless it was deleted. */
+export async function findByEmail(db: Database, email: string): Promise<UserRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(users)
+    .where(and(sql`lower(${users.email}) = lower(${email})`, notDeleted))
+    .limit(1);
+  return row;
+}
+
+async function findById(db: Database, id: number): Promise<UserRow> {
+  const [row] = await db
+    .select()
+    .from(users)
+    .where(and(eq(users.id, id), notDeleted))
+    .limit(1);
+  if (!row) throw new AppError('NOT_FOUND', { detail: `User ${id} does not exist` });
+  return row;
+}
+
+/** True for Postgres' unique violation on the e-mail index. */
+export function isDuplicateEmail(error: unknown): boolean {
+  const cause = (error as { cause?: { code?: string } }).cause ?? error;
+  return (cause as { code?: string }).code === '23505';
+}
+
+/**
+ * Creates a single-use token, returning it (to e-mail) and the insert of its hash (to batch).
+ * Tokens for e-mail verification are bound to the address they were sent to.
+ */
+export function issueOneTimeToken(
+  db: Database,
+  user: Pick<UserRow, 'id' | 'email'>,
+  purpose: 'verify_email' | 'reset_password',
+) {
+  const token = generateToken();
+  const ttl = purpose === 'verify_email' ? VERIFY_TOKEN_TTL_MS : RESET_TOKEN_TTL_MS;
+  const insert = db.insert(oneTimeTokens).values({
+    userId: user.id,
+    purpose,
+    tokenHash: hashToken(token),
+    email: user.email,
+    expiresAt: new Date(Date.now() + ttl),
+  });
+  return { token, insert };
+}
+
+/** The link a token is e-mailed in: `{FRONTEND_URL}/verify?token=…` and the like. */
+export function tokenLink(settings: Settings, path: 'verify' | 'reset-password', token: string) {
+  const base = (settings.FRONTEND_URL ?? settings.PUBLIC_BASE_URL).replace(/\/$/, '');
+  return `${base}/${path}?token=${encodeURIComponent(token)}`;
+}
+
+/** Stores a verification token and enqueues the e-mail that carries it. */
+export async function requestEmailVerification(
+  deps: UsersDeps,
+  user: Pick<UserRow, 'id' | 'email' | 'firstName'>,
+) {
+  const { token, insert } = issueOneTimeToken(deps.db, user, 'verify_email');
+  await insert;
+  await enqueue(deps, 'send_email', {
+    to: user.email,
+    template: 'verify_email',
+    data: { link: tokenLink(deps.settings, 'verify', token), name: user.firstName ?? undefined },
+  });
+}
+
+/**
+ * A user's own profile change. A new e-mail must be verified again; a new password needs the
+ * current one, and ends every session and access token (the version bump) of the account.
+ */
+export async function updateMe(
+  deps: UsersDeps,
+  user: CachedUser,
+  input: UserUpdate,
+  meta: RequestMeta,
+): Promise<UserRead> {
+  const { db } = deps;
+  const current = await findById(db, user.id);
+  const changes: PgUpdateSetSource<typeof users> = {
+    firstName: input.first_name,
+    lastName: input.last_name,
+    phone: input.phone,
+    avatarUrl: input.avatar_url,
+  };
+  const emailChanged = input.email !== undefined && input.email !== current.email.toLowerCase();
+  if (emailChanged) Object.assign(changes, { email: input.email, isVerified: false });
+  if (input.password !== undefined) {
+    const check = current.hashedPassword
+      ? await verifyPassword(input.current_password ?? '', current.hashedPassword)
+      : { valid: false };
+    if (!check.valid) throw new AppError('UPDATE_USER_BAD_CURRENT_PASSWORD');
+    Object.assign(changes, {
+      hashedPassword: await hashPassword(input.password),
+      tokenVersion: sql`${users.tokenVersion} + 1`,
+    });
+  }
+  const events = [
+    ...(emailChanged
+      ? [
+          auditInsert(db, meta, {
+            event: 'email_changed',
+            userId: user.id,
+            details: { from: current.email, to: input.email },
+          }),
+        ]
+      : []),
+    ...(input.password !== undefined
+      ? [
+          auditInsert(db, meta, { event: 'password_changed', userId: user.id }),
+          db
+            .update(sessions)
+            .set({ revokedAt: new Date() })
+            .where(and(eq(sessions.userId, user.id), isNull(sessions.revokedAt))),
+        ]
+      : []),
+  ];
+  let updated: UserRow | undefined;
+  try {
+    const [rows] = await db.batch([
+      db.update(users).set(changes).where(eq(users.id, user.id)).returning(),
+      ...events,
+    ]);
+    updated = rows[0];
+  } catch (error) {
+    if (isDuplicateEmail(error))
+      throw new AppError('UPDATE_USER_EMAIL_ALREADY_EXISTS', { cause: error });
+    throw error;
+  }
+  if (!updated) throw new AppError('NOT_FOUND');
+  await forgetUser(deps, user.id);
+  if (emailChanged) await requestEmailVerification(deps, updated);
+  if (input.password !== undefined) {
+    await enqueue(deps, 'send_email', {
+      to: updated.email,
+      template: 'password_changed',
+      data: { name: updated.firstName ?? undefined },
+    });
+  }
+  return toUserRead(updated);
+}
+
+/** Superuser listing, newest first, optionally searching e-mail and names. */
+export async function listUsers(deps: UsersDeps, page: Page, search?: string) {
+  const pattern = search ? `%${search.replace(/[\\%_]/g, '\\$&')}%` : undefined;
+  const where = and(
+    notDeleted,
+    pattern
+      ? or(
+          ilike(users.email, pattern),
+          ilike(users.firstName, pattern),
+          ilike(users.lastName, pattern),
+        )
+      : undefined,
+  );
+  const [rows, [total]] = await deps.db.batch([
+    deps.db
+      .select()
+      .from(users)
+      .where(where)
+      .orderBy(desc(users.createdAt), desc(users.id))
+      .offset(page.skip)
+      .limit(page.limit),
+    deps.db.select({ value: count() }).from(users).where(where),
+  ]);
+  return toPage(rows.map(toUserRead), total?.value ?? 0, page);
+}
+
+export async function getUser(deps: UsersDeps, id: number): Promise<UserRead> {
+  return toUserRead(await findById(deps.db, id));
+}
+
+/**
+ * A superuser's change to any account. Deactivating it or setting its password ends every
+ * session and access token of the account.
+ */
+export async function adminUpdateUser(
+  deps: UsersDeps,
+  actorId: number,
+  id: number,
+  input: AdminUserUpdate,
+  meta: RequestMeta,
+): Promise<UserRead> {
+  const { db } = deps;
+  await findById(db, id);
+  const endsSessions = input.is_active === false || input.password !== undefined;
+  const changes: PgUpdateSetSource<typeof users> = {
+    email: input.email,
+    firstName: input.first_name,
+    lastName: input.last_name,
+    phone: input.phone,
+    avatarUrl: input.avatar_url,
+    isActive: input.is_active,
+    isSuperuser: input.is_superuser,
+    isVerified: input.is_verified,
+    hashedPassword: input.password === undefined ? undefined : await hashPassword(input.password),
+    ...(endsSessions && { tokenVersion: sql`${users.tokenVersion} + 1` }),
+  };
+  const { password: _, ...logged } = input;
+  let updated: UserRow | undefined;
+  try {
+    const [rows] = await db.batch([
+      db
+        .update(users)
+        .set(changes)
+        .where(and(eq(users.id, id), notDeleted))
+        .returning(),
+      auditInsert(db, meta, {
+        event: 'user_updated_by_admin',
+        userId: id,
+        actorId,
+        details: { ...logged, ...(input.password !== undefined && { password: 'changed' }) },
+      }),
+      ...(endsSessions
+        ? [
+            db
+              .update(sessions)
+              .set({ revokedAt: new Date() })
+              .where(and(eq(sessions.userId, id), isNull(sessions.revokedAt))),
+          ]
+        : []),
+    ]);
+    updated = rows[0];
+  } catch (error) {
+    if (isDuplicateEmail(error))
+      throw new AppError('UPDATE_USER_EMAIL_ALREADY_EXISTS', { cause: error });
+    throw error;
+  }
+  if (!updated) throw new AppError('NOT_FOUND', { detail: `User ${id} does not exist` });
+  await forgetUser(deps, id);
+  return toUserRead(updated);
+}
+
+/**
+ * Soft delete: the row stays (for audit) until the purge job, but the account can no longer
+ * log in and every token it holds stops working at once.
+ */
+export async function deleteUser(deps: UsersDeps, actorId: number, id: number, meta: RequestMeta) {
+  const { db } = deps;
+  await findById(db, id);
+  const now = new Date();
+  const [rows] = await db.batch([
+    db
+      .update(users)
+      .set({ deletedAt: now, isActive: false, tokenVersion: sql`${users.tokenVersion} + 1` })
+      .where(and(eq(users.id, id), notDeleted))
+      .returning({ id: users.id }),
+    db
+      .update(sessions)
+      .set({ revokedAt: now })
+      .where(and(eq(sessions.userId, id), isNull(sessions.revokedAt))),
+    auditInsert(db, meta, { event: 'user_deleted_by_admin', userId: id, actorId }),
+  ]);
+  if (rows.length === 0) throw new AppError('NOT_FOUND', { detail: `User ${id} does not exist` });
+  await forgetUser(deps, id);
+}

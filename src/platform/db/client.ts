@@ -1,0 +1,32 @@
+import { neon, neonConfig } from '@neondatabase/serverless';
+import { drizzle } from 'drizzle-orm/neon-http';
+import type { Settings } from '../../env';
+import { perSettings } from '../../lib/per-settings';
+import * as schema from './schema';
+
+/** Drizzle over Neon's HTTP driver: every query is one `fetch`, a `db.batch` one transaction. */
+export type Database = ReturnType<typeof createDatabase>;
+
+type EndpointFn = (host: string, port: number | string, options?: { jwtAuth?: boolean }) => string;
+
+const neonEndpoint = neonConfig.fetchEndpoint as EndpointFn;
+const endpointByHost = new Map<string, string>();
+
+// The driver reads its endpoint from global config. Rather than overwrite it per request, the
+// global resolves each connection string's host: hosts given a `NEON_FETCH_ENDPOINT` (the local
+// cloud) go there, every other host to Neon's own endpoint.
+neonConfig.fetchEndpoint = (host, port, options) =>
+  endpointByHost.get(host) ?? neonEndpoint(host, port, options);
+
+function createDatabase(settings: Settings) {
+  if (settings.NEON_FETCH_ENDPOINT) {
+    endpointByHost.set(new URL(settings.DATABASE_URL).hostname, settings.NEON_FETCH_ENDPOINT);
+  }
+  return drizzle({ client: neon(settings.DATABASE_URL), schema, casing: 'snake_case' });
+}
+
+/**
+ * The Drizzle client for these settings. It holds no connection (each query is an HTTP
+ * request), so one client per isolate is reused across requests.
+ */
+export const getDatabase: (settings: Settings) => Database = perSettings(createDatabase);

@@ -1,0 +1,103 @@
+import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
+import { Client } from '@upstash/qstash';
+import { SignJWT } from 'jose';
+import { getSettings, type Settings } from '../../src/env';
+import worker from '../../src/index';
+import { type DrainOptions, drainDeliveries, qstashUrl } from './qstash';
+
+export type Overrides = Partial<Record<keyof Env, string>>;
+
+/**
+ * The Worker's `fetch` with some settings replaced, for requests built elsewhere (QStash's
+ * deliveries). Give each test file its own `PUBLIC_BASE_URL` host: deliveries go there, so
+ * draining that prefix never takes another file's messages.
+ */
+export function workerWith(overrides: Overrides) {
+  const bindings = { ...env, ...overrides };
+  return async (request: Request): Promise<Response> => {
+    const ctx = createExecutionContext();
+    const response = await worker.fetch(
+      request as Request<unknown, IncomingRequestCfProperties>,
+      bindings,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    return response;
+  };
+}
+
+const settingsCache = new Map<string, Settings>();
+
+/** The settings the Worker sees under `overrides` (what `enqueue` takes). */
+export function settingsWith(overrides: Overrides): Settings {
+  const key = JSON.stringify(overrides);
+  let settings = settingsCache.get(key);
+  if (!settings) {
+    settings = getSettings({ ...env, ...overrides });
+    settingsCache.set(key, settings);
+  }
+  return settings;
+}
+
+/** Hands the queued deliveries under `base` to the Worker running with `overrides`. */
+export function deliverJobs(base: string, overrides: Overrides = {}, options: DrainOptions = {}) {
+  return drainDeliveries(workerWith({ PUBLIC_BASE_URL: base, ...overrides }), {
+    urlPrefix: `${base}/`,
+    maxWaitMs: 0,
+    ...options,
+  });
+}
+
+/** The real `@upstash/qstash` client on the local QStash (its DLQ, messages…). */
+export function qstashClient(): Client {
+  return new Client({ baseUrl: qstashUrl(), token: env.QSTASH_TOKEN, retry: false });
+}
+
+async function sha256Base64Url(body: string): Promise<string> {
+  const digest = new Uint8Array(
+    await crypto.subtle.digest('SHA-256', new TextEncoder().encode(body)),
+  );
+  return btoa(String.fromCharCode(...digest))
+    .replaceAll('+', '-')
+    .replaceAll('/', '_')
+    .replace(/=+$/, '');
+}
+
+/**
+ * An `Upstash-Signature` as QStash makes it, with knobs to make it wrong: another key,
+ * another URL, or a validity window in the past.
+ */
+export async function signLikeQStash(input: {
+  url: string;
+  body: string;
+  key?: string;
+  /** Seconds from now; negative for an expired signature. */
+  expiresIn?: number;
+}): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  const expiresIn = input.expiresIn ?? 300;
+  return new SignJWT({ body: await sha256Base64Url(input.body) })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setIssuer('Upstash')
+    .setSubject(input.url)
+    .setIssuedAt(Math.min(now, now + expiresIn - 300))
+    .setNotBefore(Math.min(now, now + expiresIn - 300))
+    .setExpirationTime(now + expiresIn)
+    .setJti(`jwt_${crypto.randomUUID()}`)
+    .sign(new TextEncoder().encode(input.key ?? env.QSTASH_CURRENT_SIGNING_KEY));
+}
+
+/** A delivery-shaped request to `url`, signed or not, as QStash would POST it. */
+export function deliveryRequest(
+  url: string,
+  body: string,
+  headers: Record<string, string | undefined> = {},
+): Request {
+  const defined = Object.entries({
+    'Content-Type': 'application/json',
+    'Upstash-Message-Id': `msg_test_${crypto.randomUUID().replaceAll('-', '')}`,
+    'Upstash-Retried': '0',
+    ...headers,
+  }).filter((entry): entry is [string, string] => entry[1] !== undefined);
+  return new Request(url, { method: 'POST', headers: defined, body });
+}

@@ -1,0 +1,58 @@
+import { exports } from 'cloudflare:workers';
+import { inject } from 'vitest';
+import { drainDeliveries } from './qstash';
+
+export interface MailMessage {
+  id: string;
+  to: string[] | string;
+  from: string;
+  subject: string;
+  text: string | null;
+  html: string | null;
+  created_at: string;
+}
+
+/** Every message the local mailbox holds for `to`, oldest first. */
+export async function mailTo(to: string): Promise<MailMessage[]> {
+  const response = await fetch(
+    `${inject('localCloud').mailbox}/messages?to=${encodeURIComponent(to)}`,
+  );
+  if (!response.ok) throw new Error(`mailbox answered ${response.status}`);
+  return (await response.json()) as MailMessage[];
+}
+
+/** Hands queued QStash deliveries (the jobs the Worker enqueued) to the Worker under test. */
+export function deliverJobs() {
+  return drainDeliveries((request) => exports.default.fetch(request), {
+    urlPrefix: 'http://localhost:8787/api/v1/jobs/',
+    maxWaitMs: 0,
+  });
+}
+
+/**
+ * Runs queued jobs until `to` has received `count` messages (e-mails are sent by a job that
+ * QStash delivers), then returns them. Fails after `timeoutMs`.
+ */
+export async function waitForMail(
+  to: string,
+  count = 1,
+  timeoutMs = 10_000,
+): Promise<MailMessage[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await deliverJobs();
+    const messages = await mailTo(to);
+    if (messages.length >= count) return messages;
+    if (Date.now() > deadline) {
+      throw new Error(`expected ${count} e-mail(s) to ${to}, found ${messages.length}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** The token of the first `?token=` link in a message. */
+export function tokenFrom(message: MailMessage): string {
+  const match = /[?&]token=([\w-]+)/.exec(message.text ?? message.html ?? '');
+  if (!match?.[1]) throw new Error(`no token link in: ${message.text}`);
+  return decodeURIComponent(match[1]);
+}

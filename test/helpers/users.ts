@@ -1,0 +1,103 @@
+import { env } from 'cloudflare:test';
+import { eq } from 'drizzle-orm';
+import { getSettings } from '../../src/env';
+import { getDatabase } from '../../src/platform/db/client';
+import { users } from '../../src/platform/db/schema';
+import { API, call } from './worker';
+
+export const PASSWORD = 'Str0ngPassword';
+
+/** The test database, through the same client and local endpoint the Worker uses. */
+export function testDb() {
+  return getDatabase(getSettings(env));
+}
+
+/** A fresh address per call: tests share one database. */
+export function uniqueEmail(label = 'user') {
+  return `${label}-${crypto.randomUUID().slice(0, 12)}@example.com`;
+}
+
+/** A client address of its own, so per-IP rate limits of one test never touch another. */
+export function clientIp() {
+  const byte = () => Math.floor(Math.random() * 254) + 1;
+  return `198.51.${byte()}.${byte()}`;
+}
+
+/** Sends JSON as a client at `ip` would. */
+export function postJson(path: string, body: unknown, headers: Record<string, string> = {}) {
+  return call(`${API}${path}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'CF-Connecting-IP': clientIp(), ...headers },
+    body: JSON.stringify(body),
+  });
+}
+
+export interface TestUser {
+  id: number;
+  email: string;
+  password: string;
+}
+
+/** Registers a user over HTTP (the verification e-mail is queued, not delivered). */
+export async function registerUser(overrides: Record<string, unknown> = {}): Promise<TestUser> {
+  const input = {
+    email: uniqueEmail(),
+    password: PASSWORD,
+    first_name: 'Test',
+    last_name: 'User',
+    ...overrides,
+  };
+  const response = await postJson('/auth/register', input);
+  if (response.status !== 201)
+    throw new Error(`register: ${response.status} ${await response.text()}`);
+  const user = (await response.json()) as { id: number; email: string };
+  return { id: user.id, email: user.email, password: input.password as string };
+}
+
+export interface Tokens {
+  access_token: string;
+  refresh_token: string;
+  token_type: string;
+  expires_in: number;
+}
+
+/** Logs in with the OAuth2 password form, as Swagger UI does. */
+export function loginForm(
+  username: string,
+  password: string,
+  headers: Record<string, string> = {},
+) {
+  return call(`${API}/auth/jwt/login`, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/x-www-form-urlencoded',
+      'CF-Connecting-IP': clientIp(),
+      ...headers,
+    },
+    body: new URLSearchParams({ grant_type: 'password', username, password }).toString(),
+  });
+}
+
+export async function login(user: Pick<TestUser, 'email' | 'password'>): Promise<Tokens> {
+  const response = await loginForm(user.email, user.password);
+  if (response.status !== 200)
+    throw new Error(`login: ${response.status} ${await response.text()}`);
+  return (await response.json()) as Tokens;
+}
+
+export const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+
+/** GET/PATCH/DELETE… with a bearer token. */
+export function authed(token: string, path: string, init: RequestInit = {}) {
+  return call(`${API}${path}`, {
+    ...init,
+    headers: { 'Content-Type': 'application/json', ...bearer(token), ...init.headers },
+  });
+}
+
+/** A registered, logged-in superuser (promoted directly in the database, as `db:seed` does). */
+export async function superuser() {
+  const user = await registerUser();
+  await testDb().update(users).set({ isSuperuser: true }).where(eq(users.id, user.id));
+  return { ...user, tokens: await login(user) };
+}

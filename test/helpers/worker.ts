@@ -1,0 +1,64 @@
+import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
+import { exports } from 'cloudflare:workers';
+import worker from '../../src/index';
+
+/** The origin test requests are addressed to. */
+export const ORIGIN = 'http://localhost';
+export const API = '/api/v1';
+
+/**
+ * Sends a request to the Worker under test through its real `fetch`, as a client would.
+ *
+ * @example
+ * const response = await call('/api/v1/health');
+ */
+export function call(path: string, init?: RequestInit): Promise<Response> {
+  return exports.default.fetch(new Request(`${ORIGIN}${path}`, init));
+}
+
+/**
+ * Like {@link call}, with some settings replaced, e.g. a database endpoint that is down.
+ * Runs the Worker's handler in this isolate with its own execution context.
+ */
+export async function callWith(
+  overrides: Partial<Record<keyof Env, string>>,
+  path: string,
+  init?: RequestInit,
+): Promise<Response> {
+  const ctx = createExecutionContext();
+  const response = await worker.fetch(
+    new Request(`${ORIGIN}${path}`, init) as Request<unknown, IncomingRequestCfProperties>,
+    { ...env, ...overrides },
+    ctx,
+  );
+  await waitOnExecutionContext(ctx);
+  return response;
+}
+
+/** An endpoint on loopback where nothing listens: a service that is down. */
+export const DEAD_ENDPOINT = 'http://127.0.0.1:9';
+
+/** Settings whose database endpoint is down (its own host, so other requests are unaffected). */
+export const DATABASE_DOWN = {
+  DATABASE_URL: 'postgresql://stratus:stratus@database-down.localhost/stratus',
+  NEON_FETCH_ENDPOINT: `${DEAD_ENDPOINT}/sql`,
+};
+
+/** Asserts the RFC 9457 shape and returns the parsed problem. */
+export async function readProblem(response: Response) {
+  const contentType = response.headers.get('Content-Type');
+  if (!contentType?.startsWith('application/problem+json')) {
+    throw new Error(`expected problem+json, got ${contentType}: ${await response.text()}`);
+  }
+  return (await response.json()) as {
+    type: string;
+    title: string;
+    status: number;
+    detail: string;
+    instance: string;
+    code: string;
+    request_id: string;
+    errors?: { path: string; message: string; code: string }[];
+    [extension: string]: unknown;
+  };
+}

@@ -1,0 +1,206 @@
+import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
+import { Hono } from 'hono';
+import { requestId } from 'hono/request-id';
+import { afterEach, describe, expect, inject, it, vi } from 'vitest';
+import type { AppEnv, AppVariables } from '../../src/env';
+import { AppError, problemResponse } from '../../src/lib/errors';
+import { type RateLimitPolicy, rateLimit } from '../../src/middleware/rate-limit';
+import { services } from '../../src/middleware/services';
+import type { Overrides } from '../helpers/jobs';
+import { clientIp } from '../helpers/users';
+import { API, call, DEAD_ENDPOINT, readProblem } from '../helpers/worker';
+
+/** A policy of its own per test: names key the Redis counters, which tests must not share. */
+function policy(overrides: Partial<RateLimitPolicy> = {}): RateLimitPolicy {
+  return {
+    name: `test-${crypto.randomUUID()}`,
+    limit: 5,
+    // Long, so no test straddles two windows (the sliding window would then count both).
+    window: '1 h',
+    key: 'ip',
+    failure: 'closed',
+    ...overrides,
+  };
+}
+
+/**
+ * A small app with the real services middleware and `rateLimit(policy)` on two routes: one
+ * that answers 200 and one that throws. `X-Test-User` plays the authenticated user.
+ */
+function appWith(limit: RateLimitPolicy) {
+  const app = new Hono<AppEnv>();
+  app.use(requestId());
+  app.use(services());
+  app.use(async (c, next) => {
+    const id = c.req.header('X-Test-User');
+    if (id) c.set('user', { id: Number(id) } as AppVariables['user']);
+    await next();
+  });
+  app.get('/ok', rateLimit(limit), (c) => c.json({ ok: true }));
+  app.get('/fails', rateLimit(limit), () => {
+    throw new AppError('NOT_FOUND', { detail: 'nothing here' });
+  });
+  app.onError((error, c) =>
+    problemResponse(c, error instanceof AppError ? error : new AppError('INTERNAL_ERROR')),
+  );
+  return async (path: string, headers: Record<string, string> = {}, overrides: Overrides = {}) => {
+    const ctx = createExecutionContext();
+    const response = await app.fetch(
+      new Request(`http://localhost${path}`, { headers }),
+      { ...env, ...overrides },
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    return response;
+  };
+}
+
+const redisUrl = () => inject('localCloud').redis;
+
+/** Requests the local Redis received under `tag` (a `/__tag/<tag>` URL prefix). */
+async function redisRequests(tag: string): Promise<number> {
+  const response = await fetch(`${redisUrl()}/__local/stats?tag=${encodeURIComponent(tag)}`);
+  return ((await response.json()) as { requests: number }).requests;
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('rateLimit()', () => {
+  it('allows 5 requests per window with RateLimit-* headers, then answers 429 with Retry-After', async () => {
+    const send = appWith(policy());
+    const ip = { 'CF-Connecting-IP': clientIp() };
+    for (let remaining = 4; remaining >= 0; remaining--) {
+      const response = await send('/ok', ip);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('RateLimit-Limit')).toBe('5');
+      expect(response.headers.get('RateLimit-Remaining')).toBe(String(remaining));
+      expect(Number(response.headers.get('RateLimit-Reset'))).toBeGreaterThan(0);
+    }
+
+    const refused = await send('/ok', ip);
+    expect(refused.status).toBe(429);
+    const retryAfter = Number(refused.headers.get('Retry-After'));
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(3600);
+    expect(refused.headers.get('RateLimit-Remaining')).toBe('0');
+    expect(refused.headers.get('RateLimit-Reset')).toBe(String(retryAfter));
+    expect(await readProblem(refused)).toMatchObject({ status: 429, code: 'RATE_LIMITED' });
+  });
+
+  it('puts the RateLimit-* headers on error responses too', async () => {
+    const response = await appWith(policy())('/fails', { 'CF-Connecting-IP': clientIp() });
+    expect(response.status).toBe(404);
+    expect(response.headers.get('RateLimit-Limit')).toBe('5');
+    expect(response.headers.get('RateLimit-Remaining')).toBe('4');
+  });
+
+  it('counts each client IP apart', async () => {
+    const send = appWith(policy({ limit: 1 }));
+    const first = { 'CF-Connecting-IP': clientIp() };
+    expect((await send('/ok', first)).status).toBe(200);
+    expect((await send('/ok', first)).status).toBe(429);
+    expect((await send('/ok', { 'CF-Connecting-IP': clientIp() })).status).toBe(200);
+  });
+
+  it('keys by the authenticated user, whatever their IP', async () => {
+    const send = appWith(policy({ limit: 1, key: 'user' }));
+    expect(
+      (await send('/ok', { 'X-Test-User': '41', 'CF-Connecting-IP': clientIp() })).status,
+    ).toBe(200);
+    expect(
+      (await send('/ok', { 'X-Test-User': '41', 'CF-Connecting-IP': clientIp() })).status,
+    ).toBe(429);
+    expect(
+      (await send('/ok', { 'X-Test-User': '42', 'CF-Connecting-IP': clientIp() })).status,
+    ).toBe(200);
+  });
+
+  it('keys by a custom function', async () => {
+    const send = appWith(policy({ limit: 1, key: (c) => c.req.header('X-Account') ?? '' }));
+    expect((await send('/ok', { 'X-Account': 'ada', 'CF-Connecting-IP': clientIp() })).status).toBe(
+      200,
+    );
+    expect((await send('/ok', { 'X-Account': 'ada', 'CF-Connecting-IP': clientIp() })).status).toBe(
+      429,
+    );
+    expect((await send('/ok', { 'X-Account': 'bob', 'CF-Connecting-IP': clientIp() })).status).toBe(
+      200,
+    );
+  });
+});
+
+describe('rateLimit() with Redis unreachable', () => {
+  const redisDown = { UPSTASH_REDIS_REST_URL: DEAD_ENDPOINT, LOG_LEVEL: 'warn' };
+
+  it('answers 503 SERVICE_UNAVAILABLE on a fail-closed route', async () => {
+    const response = await appWith(policy({ failure: 'closed' }))('/ok', {}, redisDown);
+    expect(response.status).toBe(503);
+    expect(response.headers.get('Retry-After')).toBeTruthy();
+    expect((await readProblem(response)).code).toBe('SERVICE_UNAVAILABLE');
+  });
+
+  it('lets the request through on a fail-open route and logs a warning', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const limit = policy({ failure: 'open' });
+    const response = await appWith(limit)('/ok', {}, redisDown);
+    expect(response.status).toBe(200);
+    const lines = warn.mock.calls.map(([line]) => JSON.parse(String(line)));
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        message: 'rate limiter unreachable, allowing request',
+        policy: limit.name,
+      }),
+    );
+  });
+});
+
+describe('rateLimit() cost, counted at the local Redis', () => {
+  it('makes at most one Redis request per check, and none for a client already blocked', async () => {
+    const limit = policy({ limit: 2 });
+    const send = appWith(limit);
+    const ip = { 'CF-Connecting-IP': clientIp() };
+    // The first use of the script on a Redis server costs EVALSHA + EVAL (NOSCRIPT) once.
+    await send('/ok', { 'CF-Connecting-IP': clientIp() });
+
+    const tagged = (tag: string) => ({ UPSTASH_REDIS_REST_URL: `${redisUrl()}/__tag/${tag}` });
+    const checks = `checks-${crypto.randomUUID()}`;
+    expect((await send('/ok', ip, tagged(checks))).status).toBe(200);
+    expect(await redisRequests(checks)).toBe(1);
+    expect((await send('/ok', ip, tagged(checks))).status).toBe(200);
+    expect((await send('/ok', ip, tagged(checks))).status).toBe(429);
+    expect(await redisRequests(checks)).toBe(3);
+
+    const blocked = `blocked-${crypto.randomUUID()}`;
+    expect((await send('/ok', ip, tagged(blocked))).status).toBe(429);
+    expect((await send('/ok', ip, tagged(blocked))).status).toBe(429);
+    expect(await redisRequests(blocked)).toBe(0);
+  });
+});
+
+describe('the default API policy', () => {
+  it('limits API routes per IP, failing open', async () => {
+    const response = await call(`${API}/no-such-route`, {
+      headers: { 'CF-Connecting-IP': clientIp() },
+    });
+    expect(response.status).toBe(404);
+    expect(response.headers.get('RateLimit-Limit')).toBe(env.RATE_LIMIT_PER_MINUTE);
+    expect(response.headers.get('RateLimit-Remaining')).toBe(
+      String(Number(env.RATE_LIMIT_PER_MINUTE) - 1),
+    );
+  });
+
+  it.each([`${API}/health`, `${API}/openapi.json`])('leaves %s unlimited', async (path) => {
+    const response = await call(path);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('RateLimit-Limit')).toBeNull();
+  });
+
+  it('leaves QStash deliveries to the signature check', async () => {
+    const response = await call(`${API}/jobs/send_email`, { method: 'POST', body: '{}' });
+    expect(response.status).toBe(401);
+    expect(response.headers.get('RateLimit-Limit')).toBeNull();
+  });
+});

@@ -1,0 +1,193 @@
+import { eq } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { users } from '../../../src/platform/db/schema';
+import { waitForMail } from '../../helpers/mail';
+import {
+  authed,
+  login,
+  loginForm,
+  PASSWORD,
+  registerUser,
+  superuser,
+  testDb,
+  uniqueEmail,
+} from '../../helpers/users';
+import { readProblem } from '../../helpers/worker';
+
+const patchMe = (token: string, body: unknown) =>
+  authed(token, '/users/me', { method: 'PATCH', body: JSON.stringify(body) });
+
+describe('GET/PATCH /users/me', () => {
+  it('updates the profile fields', async () => {
+    const user = await registerUser();
+    const { access_token } = await login(user);
+    const response = await patchMe(access_token, { first_name: 'Ada', phone: '+14155550123' });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ first_name: 'Ada', phone: '+14155550123' });
+    expect(await (await authed(access_token, '/users/me')).json()).toMatchObject({
+      first_name: 'Ada',
+    });
+  });
+
+  it.each([
+    { is_superuser: true },
+    { is_active: false },
+    { is_verified: true },
+    { first_name: 'Eve', is_superuser: true },
+  ])('refuses %o with 422 and leaves the database unchanged', async (body) => {
+    const user = await registerUser();
+    const { access_token } = await login(user);
+    const [before] = await testDb().select().from(users).where(eq(users.id, user.id));
+    const response = await patchMe(access_token, body);
+    expect(response.status).toBe(422);
+    const problem = await readProblem(response);
+    expect(problem.code).toBe('VALIDATION_ERROR');
+    expect(problem.errors?.[0]?.code).toBe('unrecognized_keys');
+    const [after] = await testDb().select().from(users).where(eq(users.id, user.id));
+    expect(after).toEqual(before);
+  });
+
+  it('unverifies a changed e-mail and sends a verification to the new address', async () => {
+    const user = await registerUser();
+    const { access_token } = await login(user);
+    await testDb().update(users).set({ isVerified: true }).where(eq(users.id, user.id));
+    const next = uniqueEmail('moved');
+    const response = await patchMe(access_token, { email: next.toUpperCase() });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ email: next, is_verified: false });
+    const [message] = await waitForMail(next);
+    expect(message?.text).toContain('/verify?token=');
+  });
+
+  it('refuses an e-mail that another account has, in any letter case', async () => {
+    const taken = await registerUser();
+    const user = await registerUser();
+    const { access_token } = await login(user);
+    const response = await patchMe(access_token, { email: taken.email.toUpperCase() });
+    expect((await readProblem(response)).code).toBe('UPDATE_USER_EMAIL_ALREADY_EXISTS');
+  });
+
+  it('needs the right current password to change the password', async () => {
+    const user = await registerUser();
+    const { access_token } = await login(user);
+    expect((await patchMe(access_token, { password: 'N3wPassword' })).status).toBe(422);
+    const wrong = await patchMe(access_token, {
+      password: 'N3wPassword',
+      current_password: 'Wr0ngPass',
+    });
+    expect((await readProblem(wrong)).code).toBe('UPDATE_USER_BAD_CURRENT_PASSWORD');
+    expect((await loginForm(user.email, PASSWORD)).status).toBe(200);
+  });
+
+  it('explains each password rule that a new password breaks', async () => {
+    const user = await registerUser();
+    const { access_token } = await login(user);
+    const response = await patchMe(access_token, { password: 'short', current_password: PASSWORD });
+    const messages = (await readProblem(response)).errors?.map((error) => error.message) ?? [];
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        'Password must be at least 8 characters',
+        'Password must contain at least one digit',
+        'Password must contain at least one uppercase letter',
+      ]),
+    );
+  });
+});
+
+describe('my sessions', () => {
+  it('lists each signed-in device once, marking the current one', async () => {
+    const user = await registerUser();
+    const first = await login(user);
+    const second = await login(user);
+    const response = await authed(second.access_token, '/users/me/sessions');
+    const sessions = (await response.json()) as { id: string; current: boolean }[];
+    expect(sessions).toHaveLength(2);
+    expect(sessions.filter((session) => session.current)).toHaveLength(1);
+    await authed(first.access_token, '/auth/jwt/logout', { method: 'POST' });
+    const after = (await (
+      await authed(second.access_token, '/users/me/sessions')
+    ).json()) as unknown[];
+    expect(after).toHaveLength(1);
+  });
+
+  it("answers 404 for another user's session", async () => {
+    const alice = await registerUser();
+    const bob = await registerUser();
+    const aliceTokens = await login(alice);
+    const bobTokens = await login(bob);
+    const [bobSession] = (await (
+      await authed(bobTokens.access_token, '/users/me/sessions')
+    ).json()) as { id: string }[];
+    const response = await authed(
+      aliceTokens.access_token,
+      `/users/me/sessions/${bobSession?.id}`,
+      { method: 'DELETE' },
+    );
+    expect(response.status).toBe(404);
+    expect((await authed(bobTokens.access_token, '/users/me')).status).toBe(200);
+  });
+});
+
+describe('superuser administration', () => {
+  it('forbids a regular user', async () => {
+    const user = await registerUser();
+    const { access_token } = await login(user);
+    const response = await authed(access_token, '/users');
+    expect(response.status).toBe(403);
+    expect((await readProblem(response)).code).toBe('FORBIDDEN');
+  });
+
+  it('lists users with paging and search', async () => {
+    const admin = await superuser();
+    const marker = crypto.randomUUID().slice(0, 8);
+    for (const n of [1, 2, 3]) await registerUser({ email: uniqueEmail(`find-${marker}-${n}`) });
+    const page = await authed(admin.tokens.access_token, `/users?search=find-${marker}&limit=2`);
+    expect(page.status).toBe(200);
+    const body = (await page.json()) as {
+      items: { email: string }[];
+      total: number;
+      has_next: boolean;
+      limit: number;
+    };
+    expect(body).toMatchObject({ total: 3, has_next: true, limit: 2, skip: 0 });
+    expect(body.items).toHaveLength(2);
+    const rest = (await (
+      await authed(admin.tokens.access_token, `/users?search=find-${marker}&skip=2`)
+    ).json()) as typeof body;
+    expect(rest).toMatchObject({ total: 3, has_next: false });
+    expect(rest.items).toHaveLength(1);
+  });
+
+  it('caps limit at MAX_PAGE_SIZE', async () => {
+    const admin = await superuser();
+    const body = (await (await authed(admin.tokens.access_token, '/users?limit=1000')).json()) as {
+      limit: number;
+    };
+    expect(body.limit).toBe(100);
+  });
+
+  it('gets and updates any user, and audits the change', async () => {
+    const admin = await superuser();
+    const user = await registerUser();
+    const got = await authed(admin.tokens.access_token, `/users/${user.id}`);
+    expect(await got.json()).toMatchObject({ id: user.id, email: user.email });
+    const patched = await authed(admin.tokens.access_token, `/users/${user.id}`, {
+      method: 'PATCH',
+      body: JSON.stringify({ is_verified: true, last_name: 'Updated' }),
+    });
+    expect(await patched.json()).toMatchObject({ is_verified: true, last_name: 'Updated' });
+    expect((await authed(admin.tokens.access_token, '/users/999999999')).status).toBe(404);
+  });
+
+  it('soft-deletes: the user cannot log in, and the row remains with deleted_at', async () => {
+    const admin = await superuser();
+    const user = await registerUser();
+    expect(
+      (await authed(admin.tokens.access_token, `/users/${user.id}`, { method: 'DELETE' })).status,
+    ).toBe(204);
+    expect((await loginForm(user.email, user.password)).status).toBe(400);
+    expect((await authed(admin.tokens.access_token, `/users/${user.id}`)).status).toBe(404);
+    const [row] = await testDb().select().from(users).where(eq(users.id, user.id));
+    expect(row?.deletedAt).toBeInstanceOf(Date);
+  });
+});

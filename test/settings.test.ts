@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { parseSettings } from '../src/env';
+
+const valid = {
+  APP_ENV: 'development',
+  SECRET_KEY: 'a-secret-that-is-long-enough-for-hs256-0123',
+  DATABASE_URL: 'postgresql://user:pass@db.example.com/app',
+};
+
+describe('settings', () => {
+  it('applies the documented defaults', () => {
+    const settings = parseSettings(valid);
+    expect(settings).toMatchObject({
+      API_V1_PREFIX: '/api/v1',
+      ACCESS_TOKEN_EXPIRE_MINUTES: 15,
+      DEFAULT_PAGE_SIZE: 20,
+      MAX_PAGE_SIZE: 100,
+      BACKEND_CORS_ORIGINS: [],
+    });
+  });
+
+  it('parses numbers and the comma list of CORS origins', () => {
+    const settings = parseSettings({
+      ...valid,
+      ACCESS_TOKEN_EXPIRE_MINUTES: '5',
+      BACKEND_CORS_ORIGINS: 'https://a.example, https://b.example/',
+    });
+    expect(settings.ACCESS_TOKEN_EXPIRE_MINUTES).toBe(5);
+    expect(settings.BACKEND_CORS_ORIGINS).toEqual(['https://a.example', 'https://b.example']);
+  });
+
+  it('names a missing variable', () => {
+    expect(() => parseSettings({ ...valid, DATABASE_URL: undefined })).toThrow(/DATABASE_URL/);
+  });
+
+  it('names an invalid secret without echoing its value', () => {
+    const error = (() => {
+      try {
+        parseSettings({ ...valid, SECRET_KEY: 'hunter2-too-short' });
+      } catch (caught) {
+        return caught as Error;
+      }
+    })();
+    expect(error?.message).toMatch(/SECRET_KEY/);
+    expect(error?.message).not.toContain('hunter2');
+  });
+
+  it('refuses placeholder secrets in production and names them', () => {
+    expect(() =>
+      parseSettings({
+        ...valid,
+        APP_ENV: 'production',
+        SECRET_KEY: 'dev-only-secret-key-change-me-0123456789abcdef',
+      }),
+    ).toThrow(/production: SECRET_KEY/);
+  });
+
+  it('accepts real-looking secrets in production', () => {
+    expect(parseSettings({ ...valid, APP_ENV: 'production' }).APP_ENV).toBe('production');
+  });
+});

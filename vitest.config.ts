@@ -1,0 +1,38 @@
+import { cloudflareTest } from '@cloudflare/vitest-plugin';
+import { defineConfig } from 'vitest/config';
+import { type LocalCloudUrls, testBindings } from './test/test-env.ts';
+
+/**
+ * Two projects. `workers`: the suite, inside workerd, against the local cloud that
+ * `test/global-setup.ts` starts on free loopback ports (`--mode services` serves a real
+ * PostgreSQL and Redis through the same endpoints). `node`: checks that need Node, such as
+ * validating the OpenAPI document with a validator that compiles schemas at run time, which
+ * workerd forbids.
+ */
+export default defineConfig({
+  test: {
+    // At the root, not in the `workers` project, so it loads with Node's module conditions
+    // rather than workerd's; what it provides reaches every project.
+    globalSetup: ['./test/global-setup.ts'],
+    testTimeout: 20_000,
+    hookTimeout: 60_000,
+    projects: [
+      {
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: { bindings: testBindings(inject<LocalCloudUrls>('localCloud')) },
+          })),
+        ],
+        test: {
+          name: 'workers',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/node/**'],
+        },
+      },
+      {
+        test: { name: 'node', environment: 'node', include: ['test/node/**/*.test.ts'] },
+      },
+    ],
+  },
+});
