@@ -82,6 +82,16 @@ const SECRET_SETTINGS = [
   'RESEND_API_KEY',
 ] as const satisfies readonly (keyof Settings)[];
 
+/** Optional while developing, but the auth routes fail closed without Redis and jobs need QStash. */
+const REQUIRED_IN_PRODUCTION = [
+  'UPSTASH_REDIS_REST_URL',
+  'UPSTASH_REDIS_REST_TOKEN',
+  'QSTASH_URL',
+  'QSTASH_TOKEN',
+  'QSTASH_CURRENT_SIGNING_KEY',
+  'QSTASH_NEXT_SIGNING_KEY',
+] as const satisfies readonly (keyof Settings)[];
+
 /** Values shipped in `.dev.vars.example` and the local cloud: fine locally, fatal in production. */
 const PLACEHOLDER =
   /change[-_]?me|placeholder|dev-only|^local-|^sig_local_|^re_local_|stratus:stratus@/i;
@@ -104,12 +114,16 @@ export function parseSettings(env: Record<string, unknown>): Settings {
   }
   const settings = result.data;
   if (settings.APP_ENV === 'production') {
+    const missing = REQUIRED_IN_PRODUCTION.filter((key) => !settings[key]);
     const placeholders = SECRET_SETTINGS.filter((key) => PLACEHOLDER.test(settings[key] ?? ''));
-    if (placeholders.length > 0) {
-      throw new SettingsError(
-        `Placeholder secrets are refused when APP_ENV=production: ${placeholders.join(', ')}`,
-      );
-    }
+    const problems = [
+      ...(missing.length > 0 ? [`required when APP_ENV=production: ${missing.join(', ')}`] : []),
+      ...(placeholders.length > 0
+        ? [`placeholder secrets are refused when APP_ENV=production: ${placeholders.join(', ')}`]
+        : []),
+    ];
+    if (problems.length > 0)
+      throw new SettingsError(`Invalid settings:\n  ${problems.join('\n  ')}`);
   }
   return settings;
 }

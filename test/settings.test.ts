@@ -55,7 +55,23 @@ describe('settings', () => {
     ).toThrow(/production: SECRET_KEY/);
   });
 
-  it('accepts real-looking secrets in production', () => {
-    expect(parseSettings({ ...valid, APP_ENV: 'production' }).APP_ENV).toBe('production');
+  it('requires Redis and QStash in production, naming what is missing', () => {
+    expect(() => parseSettings({ ...valid, APP_ENV: 'production' })).toThrow(
+      /production: UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN, QSTASH_URL/,
+    );
+  });
+
+  it('accepts a complete production configuration', () => {
+    const production = {
+      ...valid,
+      APP_ENV: 'production',
+      UPSTASH_REDIS_REST_URL: 'https://eu1-example.upstash.io',
+      UPSTASH_REDIS_REST_TOKEN: 'AX1yZmFrZS10b2tlbi1mb3ItdGVzdHM',
+      QSTASH_URL: 'https://qstash.upstash.io',
+      QSTASH_TOKEN: 'eyJVc2VySUQiOiJmYWtlIn0',
+      QSTASH_CURRENT_SIGNING_KEY: 'sig_5ZB6DVzB1wjE8S6rZ7eenA8Pdnhs',
+      QSTASH_NEXT_SIGNING_KEY: 'sig_7RvLjqfZBvP5KEUimQCE1pvpLuou',
+    };
+    expect(parseSettings(production).APP_ENV).toBe('production');
   });
 });

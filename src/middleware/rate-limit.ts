@@ -24,7 +24,8 @@ export interface RateLimitPolicy {
   window: Window;
   /**
    * Who is counted: the client IP (`CF-Connecting-IP`), the authenticated user (`c.var.user`,
-   * falling back to the IP when there is none), or a key of your own (e.g. the e-mail of a login).
+   * falling back to the IP when there is none), or a key of your own (e.g. the e-mail of a login;
+   * an empty key means the request has nothing to count under this policy).
    */
   key: 'ip' | 'user' | ((c: Context<AppEnv>) => string | Promise<string>);
   /**
@@ -76,11 +77,35 @@ function limiterFor(settings: Settings, policy: RateLimitPolicy): Ratelimit {
   return limiter;
 }
 
-async function identify(c: Context<AppEnv>, policy: RateLimitPolicy): Promise<string> {
+/** Who a request counts against; `null` when a custom key finds nothing to count (no limit). */
+async function identify(c: Context<AppEnv>, policy: RateLimitPolicy): Promise<string | null> {
   const ip = () => `ip:${c.req.header('CF-Connecting-IP') ?? UNKNOWN_IP}`;
   if (policy.key === 'ip') return ip();
   if (policy.key === 'user') return c.var.user ? `user:${c.var.user.id}` : ip();
-  return `key:${await policy.key(c)}`;
+  const key = await policy.key(c);
+  return key ? `key:${key}` : null;
+}
+
+/** Redis could not be asked: refuse with 503 (`closed`) or let through with a warning (`open`). */
+function unavailable(
+  c: Context<AppEnv>,
+  policy: RateLimitPolicy,
+  error: unknown,
+  next: () => Promise<void>,
+): Promise<void> {
+  if (error instanceof SettingsError) throw error;
+  if (policy.failure === 'closed') {
+    throw new AppError('SERVICE_UNAVAILABLE', {
+      detail: 'The rate limiter is unavailable; try again shortly',
+      headers: { 'Retry-After': '5' },
+      cause: error,
+    });
+  }
+  c.var.logger.warn('rate limiter unreachable, allowing request', {
+    policy: policy.name,
+    error: error instanceof Error ? error.message : String(error),
+  });
+  return next();
 }
 
 /**
@@ -95,27 +120,17 @@ async function identify(c: Context<AppEnv>, policy: RateLimitPolicy): Promise<st
 export function rateLimit(policy: RateLimitPolicy) {
   return createMiddleware<AppEnv>(async function rateLimit(c, next) {
     const identifier = await identify(c, policy);
+    if (identifier === null) return next();
     let result: Awaited<ReturnType<Ratelimit['limit']>>;
     try {
       result = await limiterFor(c.var.settings, policy).limit(identifier);
-      // On its timeout the library answers "allowed": that is Redis being unreachable too.
-      if (result.reason === 'timeout')
-        throw new Error(`Redis did not answer in ${REDIS_TIMEOUT_MS} ms`);
     } catch (error) {
-      if (error instanceof SettingsError) throw error;
-      const message = error instanceof Error ? error.message : String(error);
-      if (policy.failure === 'closed') {
-        throw new AppError('SERVICE_UNAVAILABLE', {
-          detail: 'The rate limiter is unavailable; try again shortly',
-          headers: { 'Retry-After': '5' },
-          cause: error,
-        });
-      }
-      c.var.logger.warn('rate limiter unreachable, allowing request', {
-        policy: policy.name,
-        error: message,
-      });
-      return next();
+      return unavailable(c, policy, error, next);
+    }
+    // On its own timeout the library answers "allowed": that is Redis being unreachable too.
+    if (result.reason === 'timeout') {
+      const error = new Error(`Redis did not answer in ${REDIS_TIMEOUT_MS} ms`);
+      return unavailable(c, policy, error, next);
     }
     c.executionCtx.waitUntil(result.pending);
 

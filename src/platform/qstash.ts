@@ -1,4 +1,5 @@
 import { Client, Receiver } from '@upstash/qstash';
+import { decodeJwt } from 'jose';
 import { type Settings, SettingsError } from '../env';
 import { perSettings } from '../lib/per-settings';
 
@@ -73,4 +74,14 @@ export async function verifyDelivery(settings: Settings, delivery: SignedDeliver
   } catch {
     return false;
   }
+}
+
+/**
+ * The id of one signed delivery: the signature's `jti`. Every attempt QStash makes is signed
+ * anew, so a second request with the same id is a replay of a captured one. Call only after
+ * {@link verifyDelivery} accepted the signature.
+ */
+export function signatureId(signature: string): string {
+  const { jti } = decodeJwt(signature);
+  return jti ?? signature;
 }

@@ -1,30 +1,9 @@
-import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
+import { env } from 'cloudflare:test';
 import { Client } from '@upstash/qstash';
 import { SignJWT } from 'jose';
 import { getSettings, type Settings } from '../../src/env';
-import worker from '../../src/index';
 import { type DrainOptions, drainDeliveries, qstashUrl } from './qstash';
-
-export type Overrides = Partial<Record<keyof Env, string>>;
-
-/**
- * The Worker's `fetch` with some settings replaced, for requests built elsewhere (QStash's
- * deliveries). Give each test file its own `PUBLIC_BASE_URL` host: deliveries go there, so
- * draining that prefix never takes another file's messages.
- */
-export function workerWith(overrides: Overrides) {
-  const bindings = { ...env, ...overrides };
-  return async (request: Request): Promise<Response> => {
-    const ctx = createExecutionContext();
-    const response = await worker.fetch(
-      request as Request<unknown, IncomingRequestCfProperties>,
-      bindings,
-      ctx,
-    );
-    await waitOnExecutionContext(ctx);
-    return response;
-  };
-}
+import { type Overrides, workerWith } from './worker';
 
 const settingsCache = new Map<string, Settings>();
 
@@ -39,7 +18,11 @@ export function settingsWith(overrides: Overrides): Settings {
   return settings;
 }
 
-/** Hands the queued deliveries under `base` to the Worker running with `overrides`. */
+/**
+ * Hands the queued deliveries under `base` to the Worker running with `overrides`. Give each
+ * test file its own `PUBLIC_BASE_URL` host: deliveries go there, so draining that prefix never
+ * takes another file's messages.
+ */
 export function deliverJobs(base: string, overrides: Overrides = {}, options: DrainOptions = {}) {
   return drainDeliveries(workerWith({ PUBLIC_BASE_URL: base, ...overrides }), {
     urlPrefix: `${base}/`,

@@ -1,6 +1,6 @@
-import { exports } from 'cloudflare:workers';
+import { env } from 'cloudflare:test';
 import { inject } from 'vitest';
-import { drainDeliveries } from './qstash';
+import { deliverJobs } from './jobs';
 
 export interface MailMessage {
   id: string;
@@ -21,14 +21,6 @@ export async function mailTo(to: string): Promise<MailMessage[]> {
   return (await response.json()) as MailMessage[];
 }
 
-/** Hands queued QStash deliveries (the jobs the Worker enqueued) to the Worker under test. */
-export function deliverJobs() {
-  return drainDeliveries((request) => exports.default.fetch(request), {
-    urlPrefix: 'http://localhost:8787/api/v1/jobs/',
-    maxWaitMs: 0,
-  });
-}
-
 /**
  * Runs queued jobs until `to` has received `count` messages (e-mails are sent by a job that
  * QStash delivers), then returns them. Fails after `timeoutMs`.
@@ -40,7 +32,7 @@ export async function waitForMail(
 ): Promise<MailMessage[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    await deliverJobs();
+    await deliverJobs(env.PUBLIC_BASE_URL);
     const messages = await mailTo(to);
     if (messages.length >= count) return messages;
     if (Date.now() > deadline) {

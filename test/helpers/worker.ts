@@ -16,23 +16,34 @@ export function call(path: string, init?: RequestInit): Promise<Response> {
   return exports.default.fetch(new Request(`${ORIGIN}${path}`, init));
 }
 
+/** Settings to replace in the Worker's environment. */
+export type Overrides = Partial<Record<keyof Env, string>>;
+
 /**
- * Like {@link call}, with some settings replaced, e.g. a database endpoint that is down.
- * Runs the Worker's handler in this isolate with its own execution context.
+ * The Worker's `fetch` with some settings replaced (a database that is down, another
+ * `PUBLIC_BASE_URL` …), run in this isolate with its own execution context.
  */
-export async function callWith(
-  overrides: Partial<Record<keyof Env, string>>,
+export function workerWith(overrides: Overrides) {
+  const bindings = { ...env, ...overrides };
+  return async (request: Request): Promise<Response> => {
+    const ctx = createExecutionContext();
+    const response = await worker.fetch(
+      request as Request<unknown, IncomingRequestCfProperties>,
+      bindings,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    return response;
+  };
+}
+
+/** Like {@link call}, with some settings replaced. */
+export function callWith(
+  overrides: Overrides,
   path: string,
   init?: RequestInit,
 ): Promise<Response> {
-  const ctx = createExecutionContext();
-  const response = await worker.fetch(
-    new Request(`${ORIGIN}${path}`, init) as Request<unknown, IncomingRequestCfProperties>,
-    { ...env, ...overrides },
-    ctx,
-  );
-  await waitOnExecutionContext(ctx);
-  return response;
+  return workerWith(overrides)(new Request(`${ORIGIN}${path}`, init));
 }
 
 /** An endpoint on loopback where nothing listens: a service that is down. */

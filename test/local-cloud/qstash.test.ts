@@ -216,6 +216,33 @@ describe('local QStash: retries, DLQ and callbacks', () => {
     expect((await client.dlq.listMessages({ filter: { url } })).messages).toEqual([]);
   });
 
+  it('moves a message straight to the DLQ on 489 with Upstash-NonRetryable-Error', async () => {
+    const url = `${destination()}/refused`;
+    const client = qstash();
+    const { messageId } = await client.publishJSON({ url, body: { n: 1 }, retries: 3 });
+    const refuse = async (request: Request) => {
+      await request.arrayBuffer();
+      return new Response('bad payload', {
+        status: 489,
+        headers: { 'Upstash-NonRetryable-Error': 'true' },
+      });
+    };
+    const delivered = await drainDeliveries(refuse, { urlPrefix: url });
+    expect(delivered.map((d) => [d.retried, d.status])).toEqual([[0, 489]]);
+    const { messages } = await client.dlq.listMessages({ filter: { url } });
+    expect(messages).toMatchObject([{ messageId, responseStatus: 489 }]);
+  });
+
+  it('retries a 489 that does not say it is non-retryable, like any error', async () => {
+    const url = `${destination()}/plain-489`;
+    await qstash().publishJSON({ url, body: { n: 1 }, retries: 1 });
+    const delivered = await drainDeliveries(answering(489), { urlPrefix: url });
+    expect(delivered.map((d) => [d.retried, d.status])).toEqual([
+      [0, 489],
+      [1, 200],
+    ]);
+  });
+
   it('completes a message once a retry succeeds, leaving the DLQ empty', async () => {
     const url = `${destination()}/flaky`;
     const client = qstash();

@@ -6,8 +6,8 @@ import type { AppEnv, AppVariables } from '../../src/env';
 import { AppError, problemResponse } from '../../src/lib/errors';
 import { type RateLimitPolicy, rateLimit } from '../../src/middleware/rate-limit';
 import { services } from '../../src/middleware/services';
-import type { Overrides } from '../helpers/jobs';
 import { clientIp } from '../helpers/users';
+import type { Overrides } from '../helpers/worker';
 import { API, call, DEAD_ENDPOINT, readProblem } from '../helpers/worker';
 
 /** A policy of its own per test: names key the Redis counters, which tests must not share. */

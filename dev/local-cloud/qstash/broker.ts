@@ -129,7 +129,7 @@ export function createBroker(options: BrokerOptions) {
     }
     if (result.status >= 200 && result.status < 300) {
       message.state = 'DELIVERED';
-    } else if (message.retried < message.maxRetries) {
+    } else if (message.retried < message.maxRetries && !isNonRetryable(result)) {
       message.retried += 1;
       message.state = 'RETRY';
       message.dueAt = Date.now() + backoffMs(message.retried);
@@ -162,6 +162,14 @@ export function createBroker(options: BrokerOptions) {
       callbackHeaders: {},
       failureCallbackHeaders: {},
     });
+  }
+
+  /** QStash's "do not retry": status 489 with `Upstash-NonRetryable-Error: true`; straight to the DLQ. */
+  function isNonRetryable(result: AttemptResult): boolean {
+    const header = Object.entries(result.headers ?? {}).find(
+      ([name]) => name.toLowerCase() === 'upstash-nonretryable-error',
+    );
+    return result.status === 489 && header?.[1] === 'true';
   }
 
   function backoffMs(retried: number): number {

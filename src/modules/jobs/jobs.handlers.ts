@@ -4,7 +4,7 @@ import { ZodError } from 'zod';
 import type { AppEnv } from '../../env';
 import { AppError, toProblem } from '../../lib/errors';
 import { fieldErrors } from '../../lib/openapi';
-import { verifyDelivery } from '../../platform/qstash';
+import { signatureId, verifyDelivery } from '../../platform/qstash';
 import * as routes from './jobs.routes';
 import { NonRetryableError, publicUrl, runDelivery } from './jobs.service';
 
@@ -42,7 +42,13 @@ export const run: Handler<AppEnv, '/jobs/:task'> = async (c) => {
 
   let result: Awaited<ReturnType<typeof runDelivery>>;
   try {
-    result = await runDelivery(c.var, { task, body, messageId, retried });
+    result = await runDelivery(c.var, {
+      task,
+      body,
+      messageId,
+      retried,
+      signatureId: signatureId(signature ?? ''),
+    });
   } catch (error) {
     if (!(error instanceof NonRetryableError)) throw error;
     c.var.logger.error('job failed for good', {

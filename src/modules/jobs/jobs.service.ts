@@ -20,6 +20,9 @@ export const CLAIM_SECONDS = 120;
 export const DONE_SECONDS = 7 * 24 * 60 * 60;
 
 const messageKey = (messageId: string) => `jobs:message:${messageId}`;
+const signatureKey = (id: string) => `jobs:signature:${id}`;
+/** Longer than a QStash signature's five minutes of validity, so a replay always finds its mark. */
+const SIGNATURE_SECONDS = 10 * 60;
 
 /** `PUBLIC_BASE_URL` + `path`: the exact URL QStash calls, and signs as the JWT's subject. */
 export function publicUrl(settings: Settings, path: string): string {
@@ -70,6 +73,8 @@ export async function enqueue<N extends TaskName>(
 /** A verified delivery, as the webhook read it. */
 export interface Delivery extends TaskMeta {
   task: string;
+  /** The id of the signed request (its JWT's `jti`), from `signatureId`. */
+  signatureId: string;
   /** The raw body (JSON of the payload). */
   body: string;
 }
@@ -83,6 +88,8 @@ export type DeliveryOutcome =
  * Runs a delivered task once per message id. QStash delivers at least once, so:
  *
  * 1. the payload is validated first: an invalid one is never claimed or run;
+ *    then the signed request itself is marked seen: `Upstash-Message-Id` is not covered by the
+ *    signature, so a captured delivery replayed under another message id must still not run;
  * 2. `SET jobs:message:<id> running NX EX 120` claims the message; if it is taken, the message
  *    is `done` (a redelivery: answered 200, nothing runs) or `running` elsewhere (answered 409
  *    so QStash tries again later);
@@ -109,6 +116,12 @@ export async function runDelivery(
   }
   const parsed = definition.payload.safeParse(json);
   if (!parsed.success) return { outcome: 'invalid_payload', error: parsed.error };
+
+  const firstSight = await deps.redis.set(signatureKey(delivery.signatureId), 1, {
+    nx: true,
+    ex: SIGNATURE_SECONDS,
+  });
+  if (firstSight === null) return { outcome: 'duplicate' };
 
   const key = messageKey(delivery.messageId);
   const claimed = await deps.redis.set(key, 'running', { nx: true, ex: CLAIM_SECONDS });

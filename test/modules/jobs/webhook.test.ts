@@ -1,18 +1,18 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { enqueue } from '../../../src/modules/jobs/jobs.service';
+import { getRedis } from '../../../src/platform/redis';
 import {
   deliverJobs,
   deliveryRequest,
   qstashClient,
   settingsWith,
   signLikeQStash,
-  workerWith,
 } from '../../helpers/jobs';
 import { mailTo } from '../../helpers/mail';
 import { drainDeliveries, localQStashMessages } from '../../helpers/qstash';
 import { uniqueEmail } from '../../helpers/users';
-import { API, DEAD_ENDPOINT, readProblem } from '../../helpers/worker';
+import { API, DEAD_ENDPOINT, readProblem, workerWith } from '../../helpers/worker';
 
 /** This file's public host: QStash delivers its jobs there, and only this file drains it. */
 const BASE = 'http://jobs-webhook.localhost:8787';
@@ -74,6 +74,18 @@ describe('POST /jobs/{task}: running a delivery', () => {
       expect(response.status).toBe(200);
       expect(await response.json()).toEqual({ status: 'duplicate', message_id: messageId });
     }
+    expect(await mailTo(to)).toHaveLength(1);
+  });
+
+  it('runs nothing for a captured delivery replayed under another message id', async () => {
+    const to = uniqueEmail('re-labelled');
+    const { request } = await deliveredOnce(to);
+    const headers = new Headers(request.headers);
+    headers.set('Upstash-Message-Id', 'msg_forged');
+    const relabelled = new Request(request.clone(), { headers });
+    const response = await send(relabelled);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: 'duplicate', message_id: 'msg_forged' });
     expect(await mailTo(to)).toHaveLength(1);
   });
 
@@ -202,6 +214,31 @@ describe('POST /jobs/{task}: what QStash is told to do next', () => {
       data: { link: 'javascript:alert(1)' },
     });
     expect((await send(await signed('send_email', payload))).status).toBe(489);
+  });
+
+  it('answers 409 while another delivery of the same message is running, running nothing', async () => {
+    const to = uniqueEmail('concurrent');
+    const messageId = `msg_running_${crypto.randomUUID().replaceAll('-', '')}`;
+    await getRedis(settingsWith(overrides)).set(`jobs:message:${messageId}`, 'running', { ex: 60 });
+    const response = await send(
+      await signed('send_email', JSON.stringify(verifyEmail(to)), {
+        'Upstash-Message-Id': messageId,
+      }),
+    );
+    expect(response.status).toBe(409);
+    expect((await readProblem(response)).code).toBe('JOB_IN_PROGRESS');
+    expect(await mailTo(to)).toEqual([]);
+  });
+
+  it('answers 489 when the mail provider refuses the message for good', async () => {
+    // The provider validates the sender: an invalid one is refused with 422, whatever the retry.
+    const refusing = workerWith({ ...overrides, EMAIL_FROM: 'not an address' });
+    const response = await refusing(
+      await signed('send_email', JSON.stringify(verifyEmail(uniqueEmail('refused')))),
+    );
+    expect(response.status).toBe(489);
+    expect(response.headers.get('Upstash-NonRetryable-Error')).toBe('true');
+    expect((await readProblem(response)).detail).toMatch(/^Resend answered 422/);
   });
 
   it('retries a task that throws, then leaves its message in the DLQ', async () => {
