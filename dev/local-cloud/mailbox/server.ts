@@ -1,8 +1,7 @@
-import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { listenOnLoopback } from '../http';
 import type { RunningService } from '../service';
 
 export interface MailboxOptions {
@@ -127,9 +126,8 @@ export async function startMailbox(options: MailboxOptions): Promise<RunningServ
     return c.body(null, 204);
   });
 
-  const host = options.host ?? '127.0.0.1';
-  const server = await listen(app, options.port, host);
-  return { url: `http://${host}:${server.port}`, close: server.close };
+  const server = await listenOnLoopback('mailbox', app.fetch, options.port, options.host);
+  return { url: server.origin, close: server.close };
 }
 
 function store(messages: MailboxMessage[], email: Email): MailboxMessage {
@@ -192,20 +190,4 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
 
 function resendError(c: Context, statusCode: 401 | 403 | 404 | 422, name: string, message: string) {
   return c.json({ statusCode, name, message }, statusCode);
-}
-
-function listen(app: Hono, port: number, hostname: string) {
-  return new Promise<{ port: number; close(): Promise<void> }>((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, port, hostname }, (info: AddressInfo) => {
-      resolve({
-        port: info.port,
-        close: () =>
-          new Promise<void>((done) => {
-            server.close(() => done());
-            if ('closeAllConnections' in server) server.closeAllConnections();
-          }),
-      });
-    });
-    server.once('error', reject);
-  });
 }

@@ -1,7 +1,5 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
+import { type Listening, listenOnLoopback } from '../http';
 import type { RunningService } from '../service';
 import type { SqlEngine } from './engine';
 import { openEngine, runBatch, runStatement } from './engine';
@@ -47,34 +45,24 @@ export interface RequestCounts {
  * await postgres.close();
  */
 export async function startPostgres(options: PostgresOptions): Promise<RunningService> {
-  const host = options.host ?? '127.0.0.1';
-  if (!isLoopback(host)) throw new Error(`postgres: refusing to listen on non-loopback "${host}"`);
   const engine = await openEngine(options);
-  const server = createServer(
-    getRequestListener(createApp(engine).fetch, { overrideGlobalObjects: false }),
-  );
+  let server: Listening;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    server = await listenOnLoopback(
+      'postgres',
+      createApp(engine).fetch,
+      options.port,
+      options.host,
+    );
   } catch (error) {
     await engine.close();
     throw error;
   }
-  const { port } = server.address() as AddressInfo;
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/sql`,
+    url: `${server.origin}/sql`,
     close() {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // Keep-alive connections from workerd would otherwise hold close() open.
-        server.closeAllConnections();
-      }).then(() => engine.close());
+      closing ??= server.close().then(() => engine.close());
       return closing;
     },
   };
@@ -146,8 +134,4 @@ function createCounts() {
       return { requests: counts?.requests ?? 0, queries: counts?.queries ?? 0 };
     },
   };
-}
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }

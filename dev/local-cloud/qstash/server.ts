@@ -1,6 +1,5 @@
-import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
+import { listenOnLoopback } from '../http';
 import type { RunningService } from '../service';
 import { localAdmin } from './admin';
 import { qstashApi } from './api';
@@ -48,31 +47,14 @@ export async function startQStash(options: QStashOptions): Promise<RunningServic
   const app = new Hono()
     .route('/', localAdmin({ broker, scheduler, delivery: options.delivery }))
     .route('/', qstashApi({ ...options, broker, scheduler }));
-  const host = options.host ?? '127.0.0.1';
-  const server = await listen(app, options.port, host);
+  const server = await listenOnLoopback('qstash', app.fetch, options.port, options.host);
   const dispatcher = options.delivery === 'http' ? startHttpDispatcher(broker) : undefined;
   return {
-    url: `http://${host}:${server.port}`,
+    url: server.origin,
     async close() {
       dispatcher?.close();
       scheduler.close();
       await server.close();
     },
   };
-}
-
-function listen(app: Hono, port: number, hostname: string) {
-  return new Promise<{ port: number; close(): Promise<void> }>((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, port, hostname }, (info: AddressInfo) => {
-      resolve({
-        port: info.port,
-        close: () =>
-          new Promise<void>((done) => {
-            server.close(() => done());
-            if ('closeAllConnections' in server) server.closeAllConnections();
-          }),
-      });
-    });
-    server.once('error', reject);
-  });
 }

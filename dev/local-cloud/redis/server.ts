@@ -1,8 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { ServerType } from '@hono/node-server';
-import { createAdaptorServer } from '@hono/node-server';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
+import { type Listening, listenOnLoopback } from '../http';
 import type { RunningService } from '../service';
 import { createEmbeddedEngine } from './embedded-engine';
 import type { CommandOutcome, RedisCommand, RedisEngine, RedisReply } from './engine';
@@ -192,19 +191,6 @@ function createRedisApp(engine: RedisEngine, token: string) {
   return app;
 }
 
-const LOOPBACK = /^(127(\.\d{1,3}){3}|::1|localhost)$/;
-
-function listen(server: ServerType, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      const address = server.address();
-      resolve(typeof address === 'object' && address ? address.port : port);
-    });
-  });
-}
-
 /**
  * Starts the local cloud's Redis: the Upstash REST API (`POST /` one command, `/pipeline`,
  * `/multi-exec`, the `GET /cmd/arg` path form) on loopback, served by an in-memory engine
@@ -220,33 +206,22 @@ function listen(server: ServerType, port: number, host: string): Promise<number>
  * await redis.close();
  */
 export async function startRedis(options: RedisServiceOptions): Promise<RunningService> {
-  const host = options.host ?? '127.0.0.1';
-  if (!LOOPBACK.test(host)) {
-    throw new Error(`The local Redis listens on loopback only; got host '${host}'`);
-  }
   const engine = options.redisUrl
     ? await connectRedisEngine(options.redisUrl)
     : createEmbeddedEngine();
   const app = createRedisApp(engine, options.token);
-  const server = createAdaptorServer({ fetch: app.fetch, hostname: host });
-  let port: number;
+  let server: Listening;
   try {
-    port = await listen(server, options.port, host);
+    server = await listenOnLoopback('redis', app.fetch, options.port, options.host);
   } catch (error) {
     await engine.close();
     throw error;
   }
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    url: server.origin,
     close() {
-      closing ??= (async () => {
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          if ('closeAllConnections' in server) server.closeAllConnections();
-        });
-        await engine.close();
-      })();
+      closing ??= server.close().then(() => engine.close());
       return closing;
     },
   };

@@ -25,6 +25,31 @@ const loginBody = {
   },
 };
 
+/** The e-mail requests: always 202 with the same body, so nothing tells whether an address has an account. */
+function emailRequest<P extends string>(path: P, summary: string) {
+  return createRoute({
+    method: 'post',
+    path,
+    tags,
+    summary,
+    description: 'Always 202 with the same body, whether or not the address has an account.',
+    middleware: [...limits.emailRequest],
+    request: { body: jsonBody(EmailRequestSchema) },
+    responses: {
+      202: jsonContent(AcceptedSchema, 'Accepted'),
+      ...errorResponses('RATE_LIMITED', 'SERVICE_UNAVAILABLE'),
+    },
+  });
+}
+
+const LOGIN_ERRORS = errorResponses(
+  'LOGIN_BAD_CREDENTIALS',
+  'LOGIN_USER_NOT_VERIFIED',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'RATE_LIMITED',
+  'SERVICE_UNAVAILABLE',
+);
+
 export const register = createRoute({
   method: 'post',
   path: '/auth/register',
@@ -46,16 +71,7 @@ export const jwtLogin = createRoute({
   summary: 'Log in for a bearer access token and a refresh token',
   middleware: [...limits.login],
   request: { body: loginBody },
-  responses: {
-    200: jsonContent(TokenSchema, 'The tokens'),
-    ...errorResponses(
-      'LOGIN_BAD_CREDENTIALS',
-      'LOGIN_USER_NOT_VERIFIED',
-      'UNSUPPORTED_MEDIA_TYPE',
-      'RATE_LIMITED',
-      'SERVICE_UNAVAILABLE',
-    ),
-  },
+  responses: { 200: jsonContent(TokenSchema, 'The tokens'), ...LOGIN_ERRORS },
 });
 
 export const jwtRefresh = createRoute({
@@ -90,16 +106,7 @@ export const cookieLogin = createRoute({
   summary: 'Log in with a session cookie',
   middleware: [...limits.login],
   request: { body: loginBody },
-  responses: {
-    204: { description: 'Logged in; the cookie is set' },
-    ...errorResponses(
-      'LOGIN_BAD_CREDENTIALS',
-      'LOGIN_USER_NOT_VERIFIED',
-      'UNSUPPORTED_MEDIA_TYPE',
-      'RATE_LIMITED',
-      'SERVICE_UNAVAILABLE',
-    ),
-  },
+  responses: { 204: { description: 'Logged in; the cookie is set' }, ...LOGIN_ERRORS },
 });
 
 export const cookieLogout = createRoute({
@@ -115,19 +122,10 @@ export const cookieLogout = createRoute({
   },
 });
 
-export const requestVerifyToken = createRoute({
-  method: 'post',
-  path: '/auth/request-verify-token',
-  tags,
-  summary: 'E-mail a new verification link',
-  description: 'Always 202 with the same body, whether or not the address has an account.',
-  middleware: [...limits.emailRequest],
-  request: { body: jsonBody(EmailRequestSchema) },
-  responses: {
-    202: jsonContent(AcceptedSchema, 'Accepted'),
-    ...errorResponses('RATE_LIMITED', 'SERVICE_UNAVAILABLE'),
-  },
-});
+export const requestVerifyToken = emailRequest(
+  '/auth/request-verify-token',
+  'E-mail a new verification link',
+);
 
 export const verify = createRoute({
   method: 'post',
@@ -142,19 +140,7 @@ export const verify = createRoute({
   },
 });
 
-export const forgotPassword = createRoute({
-  method: 'post',
-  path: '/auth/forgot-password',
-  tags,
-  summary: 'E-mail a password reset link',
-  description: 'Always 202 with the same body, whether or not the address has an account.',
-  middleware: [...limits.emailRequest],
-  request: { body: jsonBody(EmailRequestSchema) },
-  responses: {
-    202: jsonContent(AcceptedSchema, 'Accepted'),
-    ...errorResponses('RATE_LIMITED', 'SERVICE_UNAVAILABLE'),
-  },
-});
+export const forgotPassword = emailRequest('/auth/forgot-password', 'E-mail a password reset link');
 
 export const resetPassword = createRoute({
   method: 'post',

@@ -67,19 +67,9 @@ export async function register(
  * assigns the default role here.
  */
 async function onRegistered(deps: AuthDeps, user: usersService.UserRow, meta: RequestMeta) {
-  const { token, insert } = usersService.issueOneTimeToken(deps.db, user, 'verify_email');
-  await deps.db.batch([
-    insert,
+  await usersService.emailOneTimeToken(deps, user, 'verify_email', [
     auditInsert(deps.db, meta, { event: 'user_registered', userId: user.id }),
   ]);
-  await enqueue(deps, 'send_email', {
-    to: user.email,
-    template: 'verify_email',
-    data: {
-      link: usersService.tokenLink(deps.settings, 'verify', token),
-      name: user.firstName ?? undefined,
-    },
-  });
 }
 
 /** How long a new session lives: a refresh-token family, or a cookie holding the access token. */
@@ -362,7 +352,7 @@ export async function authenticate(deps: AuthDeps, token: string): Promise<Authe
 export async function requestVerification(deps: AuthDeps, email: string) {
   const user = await usersService.findByEmail(deps.db, email);
   if (!user || user.isVerified || !user.isActive) return;
-  await usersService.requestEmailVerification(deps, user);
+  await usersService.emailOneTimeToken(deps, user, 'verify_email');
 }
 
 /**
@@ -397,16 +387,7 @@ export async function verify(deps: AuthDeps, token: string, meta: RequestMeta): 
 export async function forgotPassword(deps: AuthDeps, email: string) {
   const user = await usersService.findByEmail(deps.db, email);
   if (!user?.isActive) return;
-  const { token, insert } = usersService.issueOneTimeToken(deps.db, user, 'reset_password');
-  await insert;
-  await enqueue(deps, 'send_email', {
-    to: user.email,
-    template: 'reset_password',
-    data: {
-      link: usersService.tokenLink(deps.settings, 'reset-password', token),
-      name: user.firstName ?? undefined,
-    },
-  });
+  await usersService.emailOneTimeToken(deps, user, 'reset_password');
 }
 
 /**

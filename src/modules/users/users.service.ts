@@ -1,5 +1,6 @@
 import type { Redis } from '@upstash/redis/cloudflare';
 import { and, count, desc, eq, ilike, isNull, or, sql } from 'drizzle-orm';
+import type { BatchItem } from 'drizzle-orm/batch';
 import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import type { Settings } from '../../env';
 import { AppError } from '../../lib/errors';
@@ -29,7 +30,7 @@ export interface CachedUser extends UserRead {
 /** How long a user stays cached; every write to the user forgets it at once. */
 export const USER_CACHE_TTL_SECONDS = 300;
 const VERIFY_TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
-export const RESET_TOKEN_TTL_MS = 60 * 60 * 1000;
+const RESET_TOKEN_TTL_MS = 60 * 60 * 1000;
 
 export const userCacheKey = (id: number) => `user:${id}`;
 
@@ -91,44 +92,40 @@ export function isDuplicateEmail(error: unknown): boolean {
   return (cause as { code?: string }).code === '23505';
 }
 
+const ONE_TIME_TOKENS = {
+  verify_email: { ttlMs: VERIFY_TOKEN_TTL_MS, path: 'verify' },
+  reset_password: { ttlMs: RESET_TOKEN_TTL_MS, path: 'reset-password' },
+} as const;
+
 /**
- * Creates a single-use token, returning it (to e-mail) and the insert of its hash (to batch).
- * Tokens for e-mail verification are bound to the address they were sent to.
+ * E-mails a single-use token: stores its hash (with `alongside`, in one batch) and enqueues
+ * the e-mail with the link `{FRONTEND_URL}/verify?token=…` or `/reset-password?token=…`.
+ * A verification token is bound to the address it was sent to.
  */
-export function issueOneTimeToken(
-  db: Database,
-  user: Pick<UserRow, 'id' | 'email'>,
-  purpose: 'verify_email' | 'reset_password',
+export async function emailOneTimeToken(
+  deps: UsersDeps,
+  user: Pick<UserRow, 'id' | 'email' | 'firstName'>,
+  purpose: keyof typeof ONE_TIME_TOKENS,
+  alongside: BatchItem<'pg'>[] = [],
 ) {
+  const { ttlMs, path } = ONE_TIME_TOKENS[purpose];
   const token = generateToken();
-  const ttl = purpose === 'verify_email' ? VERIFY_TOKEN_TTL_MS : RESET_TOKEN_TTL_MS;
-  const insert = db.insert(oneTimeTokens).values({
+  const insert = deps.db.insert(oneTimeTokens).values({
     userId: user.id,
     purpose,
     tokenHash: hashToken(token),
     email: user.email,
-    expiresAt: new Date(Date.now() + ttl),
+    expiresAt: new Date(Date.now() + ttlMs),
   });
-  return { token, insert };
-}
-
-/** The link a token is e-mailed in: `{FRONTEND_URL}/verify?token=…` and the like. */
-export function tokenLink(settings: Settings, path: 'verify' | 'reset-password', token: string) {
-  const base = (settings.FRONTEND_URL ?? settings.PUBLIC_BASE_URL).replace(/\/$/, '');
-  return `${base}/${path}?token=${encodeURIComponent(token)}`;
-}
-
-/** Stores a verification token and enqueues the e-mail that carries it. */
-export async function requestEmailVerification(
-  deps: UsersDeps,
-  user: Pick<UserRow, 'id' | 'email' | 'firstName'>,
-) {
-  const { token, insert } = issueOneTimeToken(deps.db, user, 'verify_email');
-  await insert;
+  await deps.db.batch([insert, ...alongside]);
+  const base = (deps.settings.FRONTEND_URL ?? deps.settings.PUBLIC_BASE_URL).replace(/\/$/, '');
   await enqueue(deps, 'send_email', {
     to: user.email,
-    template: 'verify_email',
-    data: { link: tokenLink(deps.settings, 'verify', token), name: user.firstName ?? undefined },
+    template: purpose,
+    data: {
+      link: `${base}/${path}?token=${encodeURIComponent(token)}`,
+      name: user.firstName ?? undefined,
+    },
   });
 }
 
@@ -196,7 +193,7 @@ export async function updateMe(
   }
   if (!updated) throw new AppError('NOT_FOUND');
   await forgetUser(deps, user.id);
-  if (emailChanged) await requestEmailVerification(deps, updated);
+  if (emailChanged) await emailOneTimeToken(deps, updated, 'verify_email');
   if (input.password !== undefined) {
     await enqueue(deps, 'send_email', {
       to: updated.email,
