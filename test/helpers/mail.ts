@@ -1,24 +1,17 @@
 import { env } from 'cloudflare:test';
 import { inject } from 'vitest';
+import type { MailboxMessage } from '../../dev/local-cloud/mailbox/server';
 import { deliverJobs } from './jobs';
 
-export interface MailMessage {
-  id: string;
-  to: string[] | string;
-  from: string;
-  subject: string;
-  text: string | null;
-  html: string | null;
-  created_at: string;
-}
+export type { MailboxMessage as MailMessage };
 
 /** Every message the local mailbox holds for `to`, oldest first. */
-export async function mailTo(to: string): Promise<MailMessage[]> {
+export async function mailTo(to: string): Promise<MailboxMessage[]> {
   const response = await fetch(
     `${inject('localCloud').mailbox}/messages?to=${encodeURIComponent(to)}`,
   );
   if (!response.ok) throw new Error(`mailbox answered ${response.status}`);
-  return (await response.json()) as MailMessage[];
+  return (await response.json()) as MailboxMessage[];
 }
 
 /**
@@ -29,7 +22,7 @@ export async function waitForMail(
   to: string,
   count = 1,
   timeoutMs = 10_000,
-): Promise<MailMessage[]> {
+): Promise<MailboxMessage[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     await deliverJobs(env.PUBLIC_BASE_URL);
@@ -43,7 +36,7 @@ export async function waitForMail(
 }
 
 /** The token of the first `?token=` link in a message. */
-export function tokenFrom(message: MailMessage): string {
+export function tokenFrom(message: MailboxMessage): string {
   const match = /[?&]token=([\w-]+)/.exec(message.text ?? message.html ?? '');
   if (!match?.[1]) throw new Error(`no token link in: ${message.text}`);
   return decodeURIComponent(match[1]);

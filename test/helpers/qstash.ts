@@ -1,16 +1,9 @@
 import { inject } from 'vitest';
+import type { Delivery, DeliveryStatus } from '../../dev/local-cloud/qstash/types';
 import type { LocalCloudUrls } from '../test-env';
 
 /** A due delivery as the local QStash hands it out (`POST /__local/deliveries/claim`). */
-export interface QStashDelivery {
-  deliveryId: string;
-  messageId: string;
-  url: string;
-  method: string;
-  headers: Record<string, string>;
-  bodyBase64: string;
-  retried: number;
-}
+export type QStashDelivery = Delivery;
 
 /** A delivery the handler received, with its answer. */
 export interface DeliveredMessage {
@@ -57,13 +50,6 @@ export interface DrainOptions {
   maxWaitMs?: number;
   /** Throws past this many deliveries, which means a loop. Default 100. */
   maxDeliveries?: number;
-}
-
-interface DeliveryStatus {
-  due: number;
-  waiting: number;
-  inFlight: number;
-  nextDueAt: number | null;
 }
 
 /** The base URL of the local QStash that the global setup started. */

@@ -1,21 +1,7 @@
 import { describe, expect, inject, it } from 'vitest';
+import type { MailboxMessage } from '../../dev/local-cloud/mailbox/server';
 import { LOCAL_CREDENTIALS } from '../../dev/local-cloud/service';
 import type { LocalCloudUrls } from '../test-env';
-
-interface StoredMail {
-  id: string;
-  from: string;
-  to: string[];
-  subject: string;
-  text: string | null;
-  html: string | null;
-  cc: string[];
-  bcc: string[];
-  reply_to: string[];
-  headers: Record<string, string>;
-  tags: { name: string; value: string }[];
-  created_at: string;
-}
 
 function mailbox(): string {
   const urls: LocalCloudUrls = inject('localCloud');
@@ -38,7 +24,7 @@ function send(body: unknown, apiKey: string | null = LOCAL_CREDENTIALS.resendApi
   });
 }
 
-async function inbox(address: string): Promise<StoredMail[]> {
+async function inbox(address: string): Promise<MailboxMessage[]> {
   const response = await fetch(`${mailbox()}/messages?to=${encodeURIComponent(address)}`);
   return response.json();
 }
@@ -84,7 +70,7 @@ describe('local mailbox: Resend API', () => {
       'first',
       'second',
     ]);
-    const all = (await (await fetch(`${mailbox()}/messages`)).json()) as StoredMail[];
+    const all = (await (await fetch(`${mailbox()}/messages`)).json()) as MailboxMessage[];
     const mine = all.filter((mail) => mail.to.includes(`Ada <${to}>`)).map((mail) => mail.subject);
     expect(mine).toEqual(['first', 'second']);
   });
