@@ -5,7 +5,7 @@ const apps = new Map<string, App>();
 
 /** One app per API prefix, built on the isolate's first request rather than at startup. */
 function appFor(env: Env): App {
-  const prefix = (env as { API_V1_PREFIX?: string }).API_V1_PREFIX || '/api/v1';
+  const prefix = env.API_V1_PREFIX || '/api/v1';
   let app = apps.get(prefix);
   if (!app) {
     app = createApp(prefix);

@@ -1,3 +1,4 @@
+import type { Context } from 'hono';
 import { bodyLimit as honoBodyLimit } from 'hono/body-limit';
 import { cors as honoCors } from 'hono/cors';
 import { createMiddleware } from 'hono/factory';
@@ -31,10 +32,8 @@ export function securityHeaders() {
  */
 export function cors() {
   return honoCors({
-    origin: (origin, c) =>
-      (c.var.settings as AppEnv['Variables']['settings']).BACKEND_CORS_ORIGINS.includes(origin)
-        ? origin
-        : null,
+    origin: (origin, c: Context<AppEnv>) =>
+      c.var.settings.BACKEND_CORS_ORIGINS.includes(origin) ? origin : null,
     credentials: true,
     allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
     allowHeaders: ['Authorization', 'Content-Type', 'X-Request-ID'],
