@@ -1,0 +1,250 @@
+/**
+ * The benchmark's scenarios. Adding one is one entry in {@link SCENARIOS}: what to call, the
+ * status every response must have, what to prepare, and the SPEC §10 budgets it checks.
+ */
+import type { Settings } from '../src/env';
+import { API_POLICY } from '../src/middleware/rate-limit';
+import { userCacheKey } from '../src/modules/users/users.service';
+import { type Account, API, type AppClient, freshIp, loginForm, type Tokens } from './fixtures';
+import type { RequestPlan } from './load';
+
+/** What a scenario's `prepare` gets. */
+export interface ScenarioContext {
+  client: AppClient;
+  /** The app's settings, as parsed from its bindings. */
+  settings: Settings;
+  /** Runs a command on the local cloud's Redis, untagged: it is not counted. */
+  redis: (command: string[]) => Promise<unknown>;
+  /** Connections the load will use. */
+  connections: number;
+  /** Seconds of load to come, warm-up included. */
+  seconds: number;
+  /** Requests sent one at a time after the load, to count subrequests. */
+  countedRequests: number;
+  /** CPU time of one password hash in workerd, measured before the scenarios. */
+  hashCpuMs: number;
+}
+
+/** A measure a budget can bound: round trips per request, or the capacity ratio to the baseline. */
+export type Metric = 'dbRoundTrips' | 'redisRequests' | 'capacityRatio';
+
+/** A line of SPEC §10, checked against this scenario's measure. */
+export interface Budget {
+  label: string;
+  metric: Metric;
+  /** The measure must be at most `max` (round trips) or at least `min` (ratios). */
+  max?: number;
+  min?: number;
+}
+
+/** One thing to measure. */
+export interface Scenario {
+  /** Short id, used by `--only` and in the JSON. */
+  name: string;
+  /** What the table shows. */
+  title: string;
+  /** The Worker that serves it: bare Hono, or the app. */
+  target: 'baseline' | 'app';
+  path: string;
+  /** Every response must have this status; anything else fails the run. */
+  expect: number;
+  /** Overrides `--connections` where more would only queue (the hashing routes). */
+  connections?: number;
+  /** No load, only the one-at-a-time pass: for a path the load cannot hold (an uncached read). */
+  countOnly?: boolean;
+  budgets?: Budget[];
+  /** Runs once before the warm-up; omitted means a plain GET. */
+  prepare?: (context: ScenarioContext) => Promise<RequestPlan>;
+}
+
+/** `auth.limits.ts` allows 10 logins per account in 5 minutes; one stays spare. */
+const LOGINS_PER_ACCOUNT = 9;
+/** TEST-NET-1: an address {@link freshIp} never hands out. */
+const BLOCKED_IP = '192.0.2.1';
+const NOT_FOUND = `${API}/__bench/not-found`;
+
+const fromFreshIp = () => ({ headers: { 'CF-Connecting-IP': freshIp() } });
+
+const WINDOW_UNITS_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/**
+ * Waits for the API rate limit's next window unless `neededMs` fit in the current one. A
+ * blocked client's block ends with its window (windows start on multiples of their length),
+ * and the sliding window then lets it through again.
+ */
+async function fitInOneWindow(neededMs: number): Promise<void> {
+  const [, amount, unit] = /^(\d+) (ms|s|m|h|d)$/.exec(API_POLICY.window) ?? [];
+  const windowMs = Number(amount) * WINDOW_UNITS_MS[unit as keyof typeof WINDOW_UNITS_MS];
+  if (!(neededMs < windowMs)) {
+    throw new Error(
+      `rate-limit-blocked needs ${neededMs} ms inside one ${windowMs} ms window: shorten --warmup/--duration`,
+    );
+  }
+  const left = windowMs - (Date.now() % windowMs);
+  if (left < neededMs) await new Promise((resolve) => setTimeout(resolve, left + 250));
+}
+
+function pick<T>(items: T[], index: number): T {
+  const item = items[index % items.length];
+  if (item === undefined) throw new Error('pick: no items');
+  return item;
+}
+
+/** A logged-in account, and a plan sending its bearer token from a fresh address each time. */
+async function asUser(
+  client: AppClient,
+  extra: (account: Account) => Partial<RequestPlan> = () => ({}),
+): Promise<RequestPlan> {
+  const account = await client.register();
+  const tokens = await client.login(account);
+  return {
+    headers: { Authorization: `Bearer ${tokens.access_token}`, 'Content-Type': 'application/json' },
+    vary: fromFreshIp,
+    ...extra(account),
+  };
+}
+
+export const SCENARIOS: Scenario[] = [
+  {
+    name: 'baseline',
+    title: 'bare Hono "hello" (baseline)',
+    target: 'baseline',
+    path: '/',
+    expect: 200,
+  },
+  {
+    name: 'health',
+    title: 'GET /health',
+    target: 'app',
+    path: `${API}/health`,
+    expect: 200,
+    budgets: [
+      {
+        label: 'middleware stack >= 70% of bare Hono (/health)',
+        metric: 'capacityRatio',
+        min: 0.7,
+      },
+      { label: '/health: zero database round trips', metric: 'dbRoundTrips', max: 0 },
+      { label: '/health: zero Redis requests', metric: 'redisRequests', max: 0 },
+    ],
+  },
+  {
+    name: 'rate-limit',
+    title: 'rate-limit check (404 route)',
+    target: 'app',
+    path: NOT_FOUND,
+    expect: 404,
+    budgets: [{ label: 'rate-limit check <= 1 Redis call', metric: 'redisRequests', max: 1 }],
+    prepare: async () => ({ vary: fromFreshIp }),
+  },
+  {
+    name: 'rate-limit-blocked',
+    title: 'rate-limited client (cached block)',
+    target: 'app',
+    path: NOT_FOUND,
+    expect: 429,
+    budgets: [
+      { label: 'rate limit, cached block: 0 Redis calls', metric: 'redisRequests', max: 0 },
+    ],
+    prepare: async ({ client, settings, seconds }) => {
+      // Blocking, the load and the counting pass all inside one window; 15 s for the rest.
+      await fitInOneWindow(seconds * 1000 + 15_000);
+      await client.exhaustRateLimit(NOT_FOUND, BLOCKED_IP, settings.RATE_LIMIT_PER_MINUTE);
+      return { headers: { 'CF-Connecting-IP': BLOCKED_IP } };
+    },
+  },
+  {
+    name: 'users-me',
+    title: 'GET /users/me (cached user)',
+    target: 'app',
+    path: `${API}/users/me`,
+    expect: 200,
+    budgets: [
+      { label: 'authenticated read, cached: 0 DB round trips', metric: 'dbRoundTrips', max: 0 },
+    ],
+    prepare: ({ client }) => asUser(client),
+  },
+  {
+    name: 'users-me-uncached',
+    title: 'GET /users/me (uncached user)',
+    target: 'app',
+    path: `${API}/users/me`,
+    expect: 200,
+    countOnly: true,
+    budgets: [
+      { label: 'authenticated read, uncached: <= 1 DB round trip', metric: 'dbRoundTrips', max: 1 },
+    ],
+    prepare: ({ client, redis }) =>
+      asUser(client, (account) => ({
+        beforeCounted: async () => {
+          await redis(['DEL', userCacheKey(account.id)]);
+        },
+      })),
+  },
+  {
+    name: 'users-me-patch',
+    title: 'PATCH /users/me (a write)',
+    target: 'app',
+    path: `${API}/users/me`,
+    expect: 200,
+    budgets: [{ label: 'a write: 1 DB round trip', metric: 'dbRoundTrips', max: 1 }],
+    prepare: ({ client }) => {
+      let n = 0;
+      return asUser(client, () => ({
+        method: 'PATCH',
+        vary: () => ({
+          ...fromFreshIp(),
+          body: JSON.stringify({ first_name: `Bench ${++n % 1000}` }),
+        }),
+      }));
+    },
+  },
+  {
+    name: 'login',
+    title: 'POST /auth/jwt/login',
+    target: 'app',
+    path: `${API}/auth/jwt/login`,
+    expect: 200,
+    connections: 4,
+    budgets: [{ label: 'login <= 2 DB round trips', metric: 'dbRoundTrips', max: 2 }],
+    prepare: async ({ client, seconds, countedRequests, hashCpuMs }) => {
+      // At most one login per hash of workerd CPU; 2.5× covers a second core and noise. Each
+      // account serves LOGINS_PER_ACCOUNT, so the per-account limit never answers 429.
+      const most = Math.ceil(((seconds * 1000) / Math.max(hashCpuMs, 10)) * 2.5) + countedRequests;
+      const accounts = await client.registerMany(Math.ceil(most / LOGINS_PER_ACCOUNT));
+      let n = 0;
+      return {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        vary: () => ({ ...fromFreshIp(), body: loginForm(pick(accounts, n++).email) }),
+      };
+    },
+  },
+  {
+    name: 'refresh',
+    title: 'POST /auth/jwt/refresh',
+    target: 'app',
+    path: `${API}/auth/jwt/refresh`,
+    expect: 200,
+    prepare: async ({ client, connections }) => {
+      // Each refresh token works once. Every request takes one from the pool and its answer
+      // puts the successor back, so one per connection (and a few spare) lasts the whole run.
+      const count = connections + 4;
+      const accounts = await client.registerMany(Math.ceil(count / LOGINS_PER_ACCOUNT));
+      const pool: string[] = [];
+      for (let i = 0; i < count; i++)
+        pool.push((await client.login(pick(accounts, i))).refresh_token);
+      return {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        vary: () => ({
+          ...fromFreshIp(),
+          body: JSON.stringify({ refresh_token: pool.pop() ?? 'the-pool-ran-dry' }),
+        }),
+        onResponse: (status, body) => {
+          if (status === 200) pool.push((JSON.parse(body) as Tokens).refresh_token);
+        },
+      };
+    },
+  },
+];
