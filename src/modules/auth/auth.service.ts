@@ -111,7 +111,7 @@ export async function login(
   const refreshToken = generateToken();
   const familyId = crypto.randomUUID();
   const now = new Date();
-  await db.batch([
+  const [, [loggedIn]] = await db.batch([
     db.insert(sessions).values({
       userId: user.id,
       familyId,
@@ -126,10 +126,12 @@ export async function login(
         lastLogin: now,
         ...(check.needsRehash && { hashedPassword: await hashPassword(credentials.password) }),
       })
-      .where(eq(users.id, user.id)),
+      .where(eq(users.id, user.id))
+      .returning(),
     auditInsert(db, meta, { event: 'login_succeeded', userId: user.id, details: { kind } }),
   ]);
-  await usersService.forgetUser(deps, user.id);
+  // The first authenticated request then finds the user cached.
+  if (loggedIn) await usersService.cacheUser(deps, loggedIn);
   return tokenPair(
     settings,
     { userId: user.id, version: user.tokenVersion, sessionId: familyId },
@@ -379,8 +381,9 @@ export async function verify(deps: AuthDeps, token: string, meta: RequestMeta): 
     SELECT id FROM verified`);
   const verified = rows[0];
   if (!verified) throw new AppError('VERIFY_USER_BAD_TOKEN');
-  await usersService.forgetUser(deps, Number(verified.id));
-  return usersService.getUser(deps, Number(verified.id));
+  const user = await usersService.findById(deps.db, Number(verified.id));
+  await usersService.cacheUser(deps, user);
+  return usersService.toUserRead(user);
 }
 
 /** Sends a reset link when the address belongs to an active account; silent otherwise. */
@@ -426,7 +429,7 @@ export async function resetPassword(
     SELECT id, email, first_name FROM changed`);
   const user = rows[0];
   if (!user) throw new AppError('RESET_PASSWORD_BAD_TOKEN');
-  await usersService.forgetUser(deps, Number(user.id));
+  await usersService.cacheUser(deps, await usersService.findById(deps.db, Number(user.id)));
   await enqueue(deps, 'send_email', {
     to: user.email,
     template: 'password_changed',

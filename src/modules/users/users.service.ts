@@ -55,13 +55,29 @@ export function toCachedUser(row: UserRow): CachedUser {
   return { ...toUserRead(row), token_version: row.tokenVersion };
 }
 
-export async function cacheUser({ redis }: Pick<UsersDeps, 'redis'>, user: CachedUser) {
-  await redis.set(userCacheKey(user.id), user, { ex: USER_CACHE_TTL_SECONDS });
-}
+/**
+ * Stores the user unless the cache already holds a newer `token_version`. Writers cache the row
+ * their statement returned, so the cache never needs a delete; and since a version only moves
+ * forward, a slow writer holding an older row cannot bring back access that a password change,
+ * deactivation or demotion (each bumps the version) has just taken away.
+ */
+const CACHE_USER_SCRIPT = `
+local cached = redis.call('GET', KEYS[1])
+if cached then
+  local version = tonumber(string.match(cached, '"token_version":(%d+)'))
+  if version and version > tonumber(ARGV[2]) then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+return 1`;
 
-/** Drops a user from the cache; call after every change to the row. */
-export async function forgetUser({ redis }: Pick<UsersDeps, 'redis'>, id: number) {
-  await redis.del(userCacheKey(id));
+/** Caches a user as it is now in the database (one Redis request); see the script above. */
+export async function cacheUser({ redis }: Pick<UsersDeps, 'redis'>, row: UserRow | CachedUser) {
+  const user = 'tokenVersion' in row ? toCachedUser(row) : row;
+  await redis.eval(
+    CACHE_USER_SCRIPT,
+    [userCacheKey(user.id)],
+    [JSON.stringify(user), user.token_version, USER_CACHE_TTL_SECONDS],
+  );
 }
 
 const notDeleted = isNull(users.deletedAt);
@@ -76,7 +92,8 @@ export async function findByEmail(db: Database, email: string): Promise<UserRow 
   return row;
 }
 
-async function findById(db: Database, id: number): Promise<UserRow> {
+/** The user with this id, unless deleted; 404 otherwise. */
+export async function findById(db: Database, id: number): Promise<UserRow> {
   const [row] = await db
     .select()
     .from(users)
@@ -140,18 +157,22 @@ export async function updateMe(
   meta: RequestMeta,
 ): Promise<UserRead> {
   const { db } = deps;
-  const current = await findById(db, user.id);
   const changes: PgUpdateSetSource<typeof users> = {
     firstName: input.first_name,
     lastName: input.last_name,
     phone: input.phone,
     avatarUrl: input.avatar_url,
   };
-  const emailChanged = input.email !== undefined && input.email !== current.email.toLowerCase();
+  const emailChanged = input.email !== undefined && input.email !== user.email.toLowerCase();
   if (emailChanged) Object.assign(changes, { email: input.email, isVerified: false });
   if (input.password !== undefined) {
-    const check = current.hashedPassword
-      ? await verifyPassword(input.current_password ?? '', current.hashedPassword)
+    // Only a password change reads the row first: the hash is never cached.
+    const [stored] = await db
+      .select({ hashedPassword: users.hashedPassword })
+      .from(users)
+      .where(eq(users.id, user.id));
+    const check = stored?.hashedPassword
+      ? await verifyPassword(input.current_password ?? '', stored.hashedPassword)
       : { valid: false };
     if (!check.valid) throw new AppError('UPDATE_USER_BAD_CURRENT_PASSWORD');
     Object.assign(changes, {
@@ -165,7 +186,7 @@ export async function updateMe(
           auditInsert(db, meta, {
             event: 'email_changed',
             userId: user.id,
-            details: { from: current.email, to: input.email },
+            details: { from: user.email, to: input.email },
           }),
         ]
       : []),
@@ -182,7 +203,11 @@ export async function updateMe(
   let updated: UserRow | undefined;
   try {
     const [rows] = await db.batch([
-      db.update(users).set(changes).where(eq(users.id, user.id)).returning(),
+      db
+        .update(users)
+        .set(changes)
+        .where(and(eq(users.id, user.id), notDeleted))
+        .returning(),
       ...events,
     ]);
     updated = rows[0];
@@ -192,7 +217,7 @@ export async function updateMe(
     throw error;
   }
   if (!updated) throw new AppError('NOT_FOUND');
-  await forgetUser(deps, user.id);
+  await cacheUser(deps, updated);
   if (emailChanged) await emailOneTimeToken(deps, updated, 'verify_email');
   if (input.password !== undefined) {
     await enqueue(deps, 'send_email', {
@@ -248,6 +273,10 @@ export async function adminUpdateUser(
   const { db } = deps;
   await findById(db, id);
   const endsSessions = input.is_active === false || input.password !== undefined;
+  // A change of privilege or status also retires the user's access tokens (and any cached copy
+  // of the old row): the next request must show the new state or log in again.
+  const bumpsVersion =
+    endsSessions || input.is_superuser !== undefined || input.is_active !== undefined;
   const changes: PgUpdateSetSource<typeof users> = {
     email: input.email,
     firstName: input.first_name,
@@ -258,7 +287,7 @@ export async function adminUpdateUser(
     isSuperuser: input.is_superuser,
     isVerified: input.is_verified,
     hashedPassword: input.password === undefined ? undefined : await hashPassword(input.password),
-    ...(endsSessions && { tokenVersion: sql`${users.tokenVersion} + 1` }),
+    ...(bumpsVersion && { tokenVersion: sql`${users.tokenVersion} + 1` }),
   };
   const { password: _, ...logged } = input;
   let updated: UserRow | undefined;
@@ -291,7 +320,7 @@ export async function adminUpdateUser(
     throw error;
   }
   if (!updated) throw new AppError('NOT_FOUND', { detail: `User ${id} does not exist` });
-  await forgetUser(deps, id);
+  await cacheUser(deps, updated);
   return toUserRead(updated);
 }
 
@@ -308,13 +337,14 @@ export async function deleteUser(deps: UsersDeps, actorId: number, id: number, m
       .update(users)
       .set({ deletedAt: now, isActive: false, tokenVersion: sql`${users.tokenVersion} + 1` })
       .where(and(eq(users.id, id), notDeleted))
-      .returning({ id: users.id }),
+      .returning(),
     db
       .update(sessions)
       .set({ revokedAt: now })
       .where(and(eq(sessions.userId, id), isNull(sessions.revokedAt))),
     auditInsert(db, meta, { event: 'user_deleted_by_admin', userId: id, actorId }),
   ]);
-  if (rows.length === 0) throw new AppError('NOT_FOUND', { detail: `User ${id} does not exist` });
-  await forgetUser(deps, id);
+  const [deleted] = rows;
+  if (!deleted) throw new AppError('NOT_FOUND', { detail: `User ${id} does not exist` });
+  await cacheUser(deps, deleted);
 }

@@ -1,4 +1,8 @@
+import { env } from 'cloudflare:test';
 import { describe, expect, inject, it } from 'vitest';
+import { getSettings } from '../../../src/env';
+import { userCacheKey } from '../../../src/modules/users/users.service';
+import { getRedis } from '../../../src/platform/redis';
 import { bearer, clientIp, login, PASSWORD, registerUser } from '../../helpers/users';
 import { API, callWith } from '../../helpers/worker';
 import { TEST_DATABASE_URL } from '../../test-env';
@@ -49,15 +53,35 @@ describe('database round trips (SPEC §10 budgets)', () => {
     expect(await roundTrips(tag)).toBeLessThanOrEqual(2);
   });
 
-  it('answers an authenticated GET /users/me with at most 1, and 0 once the user is cached', async () => {
+  it('answers an authenticated GET /users/me with 0 when the user is cached, 1 when not', async () => {
     const user = await registerUser();
     const { access_token } = await login(user);
     const { tag, settings } = tagged();
-    const first = await callWith(settings, `${API}/users/me`, { headers: bearer(access_token) });
-    expect(first.status).toBe(200);
+    const me = () => callWith(settings, `${API}/users/me`, { headers: bearer(access_token) });
+
+    expect((await me()).status).toBe(200);
+    expect(await roundTrips(tag)).toBe(0);
+
+    await getRedis(getSettings(env)).del(userCacheKey(user.id));
+    expect((await me()).status).toBe(200);
     expect(await roundTrips(tag)).toBe(1);
-    const second = await callWith(settings, `${API}/users/me`, { headers: bearer(access_token) });
-    expect(second.status).toBe(200);
+    expect((await me()).status).toBe(200);
+    expect(await roundTrips(tag)).toBe(1);
+  });
+
+  it('writes a profile change with 1, and the next read finds the new row cached', async () => {
+    const user = await registerUser();
+    const { access_token } = await login(user);
+    const { tag, settings } = tagged();
+    const patch = await callWith(settings, `${API}/users/me`, {
+      method: 'PATCH',
+      headers: { ...bearer(access_token), 'Content-Type': 'application/json' },
+      body: JSON.stringify({ first_name: 'Written' }),
+    });
+    expect(patch.status).toBe(200);
+    expect(await roundTrips(tag)).toBe(1);
+    const read = await callWith(settings, `${API}/users/me`, { headers: bearer(access_token) });
+    expect(await read.json()).toMatchObject({ first_name: 'Written' });
     expect(await roundTrips(tag)).toBe(1);
   });
 });

@@ -1,6 +1,10 @@
+import { env } from 'cloudflare:test';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { getSettings } from '../../../src/env';
+import { cacheUser } from '../../../src/modules/users/users.service';
 import { users } from '../../../src/platform/db/schema';
+import { getRedis } from '../../../src/platform/redis';
 import { waitForMail } from '../../helpers/mail';
 import {
   authed,
@@ -189,5 +193,21 @@ describe('superuser administration', () => {
     expect((await authed(admin.tokens.access_token, `/users/${user.id}`)).status).toBe(404);
     const [row] = await testDb().select().from(users).where(eq(users.id, user.id));
     expect(row?.deletedAt).toBeInstanceOf(Date);
+  });
+});
+
+describe('the user cache', () => {
+  it('never goes back to an older token version, so a slow writer cannot revive old tokens', async () => {
+    const user = await registerUser();
+    const old = await login(user);
+    const [before] = await testDb().select().from(users).where(eq(users.id, user.id));
+    const changed = await authed(old.access_token, '/users/me', {
+      method: 'PATCH',
+      body: JSON.stringify({ password: 'N3wPassword!', current_password: PASSWORD }),
+    });
+    expect(changed.status).toBe(200);
+    // A request that read the row before the password change now caches it.
+    await cacheUser({ redis: getRedis(getSettings(env)) }, before as NonNullable<typeof before>);
+    expect((await authed(old.access_token, '/users/me')).status).toBe(401);
   });
 });
