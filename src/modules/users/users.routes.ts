@@ -122,7 +122,8 @@ export const patchUser = createRoute({
   path: '/users/{id}',
   tags,
   summary: 'Update a user (superuser)',
-  description: 'Deactivating a user or setting their password ends all their sessions.',
+  description:
+    'Deactivating a user or setting their password ends all their sessions; changing `is_superuser` or `is_active` also retires their access tokens (they log in again).',
   security,
   middleware: superuser,
   request: { params: UserIdParamSchema, body: jsonBody(AdminUserUpdateSchema) },
