@@ -2,7 +2,7 @@ import { scrypt } from 'node:crypto';
 import { constantTimeEqual } from '@oslojs/crypto/subtle';
 import { decodeBase64IgnorePadding, encodeBase64NoPadding } from '@oslojs/encoding';
 
-/** scrypt cost: one of OWASP's rows (N=2^14, r=8, p=5), 16 MiB per hash, ~110 ms in workerd. */
+/** scrypt cost: OWASP's cheapest row (N=2^14, r=8, p=5), 16 MiB per hash; ~200 ms CPU (BENCHMARKS.md). */
 export const SCRYPT_PARAMS = { ln: 14, r: 8, p: 5 } as const;
 const KEY_LENGTH = 32;
 const SALT_LENGTH = 16;
