@@ -1,5 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { except } from 'hono/combine';
+import { contextStorage } from 'hono/context-storage';
 import { HTTPException } from 'hono/http-exception';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import { requestId } from 'hono/request-id';
@@ -45,6 +46,7 @@ function toAppError(error: unknown): AppError {
 export function createApp(prefix: string) {
   const app = new OpenAPIHono<AppEnv>();
 
+  app.use(contextStorage());
   app.use(requestId({ headerName: 'X-Request-ID' }));
   app.use(requestLog());
   app.use(timing());

@@ -124,6 +124,15 @@ describe('security headers', () => {
 });
 
 describe('timing and tracing headers', () => {
+  it('reports the database round trips of a request in Server-Timing db', async () => {
+    const withDatabase = await call(`${API}/health/db`);
+    expect(withDatabase.headers.get('Server-Timing')).toMatch(
+      /(^|, )db;dur=\d+\.\d;desc="1 round trip"(, |$)/,
+    );
+    const without = await call(`${API}/health`);
+    expect(without.headers.get('Server-Timing')).not.toContain('db;');
+  });
+
   it('reports X-Process-Time and Server-Timing app on every response', async () => {
     const response = await call(`${API}/health`);
     expect(Number(response.headers.get('X-Process-Time'))).toBeGreaterThanOrEqual(0);

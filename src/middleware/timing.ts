@@ -1,13 +1,16 @@
 import type { Context } from 'hono';
+import { tryGetContext } from 'hono/context-storage';
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../env';
+import { timeDatabaseRoundTrips } from '../platform/db/client';
 
 const METRICS = Symbol('server-timing');
+const DATABASE = Symbol('database-time');
 
-type Timed = Context & { [METRICS]?: string[] };
+type Timed = Context & { [METRICS]?: string[]; [DATABASE]?: { trips: number; ms: number } };
 
 /**
- * Adds a `Server-Timing` metric to this request's response, e.g. `db` or `cache`.
+ * Adds a `Server-Timing` metric to this request's response, e.g. `cache`.
  *
  * @example
  * recordTiming(c, 'cache', 0, 'hit');
@@ -19,18 +22,35 @@ export function recordTiming(c: Context, name: string, durationMs: number, descr
   timed[METRICS].push(`${name};dur=${durationMs.toFixed(1)}${desc}`);
 }
 
+// Every database round trip is one fetch of the Neon driver: it is added to the `db` metric of
+// the request it ran for (found through hono's context storage; none for cron or scripts).
+timeDatabaseRoundTrips((ms) => {
+  const c = tryGetContext<AppEnv>() as Timed | undefined;
+  if (!c) return;
+  c[DATABASE] ??= { trips: 0, ms: 0 };
+  c[DATABASE].trips += 1;
+  c[DATABASE].ms += ms;
+});
+
 /**
- * Measures the request: `X-Process-Time` (milliseconds) and `Server-Timing: app;dur=…` plus
- * any metric recorded with {@link recordTiming}. Workers advance clocks only across I/O, so
- * durations show time spent waiting on subrequests, not CPU.
+ * Measures the request: `X-Process-Time` (milliseconds) and `Server-Timing` with `app`, `db`
+ * (time in database round trips, and how many) and any metric recorded with
+ * {@link recordTiming}. Needs `contextStorage()` before it for the `db` metric. Workers advance
+ * clocks only across I/O, so durations show time spent waiting on subrequests, not CPU.
  */
 export function timing() {
   return createMiddleware<AppEnv>(async function timing(c, next) {
     const start = performance.now();
     await next();
     const duration = performance.now() - start;
+    const timed = c as Timed;
+    const database = timed[DATABASE];
+    if (database) {
+      const trips = `${database.trips} round trip${database.trips === 1 ? '' : 's'}`;
+      recordTiming(c, 'db', database.ms, trips);
+    }
     recordTiming(c, 'app', duration);
     c.res.headers.set('X-Process-Time', duration.toFixed(1));
-    c.res.headers.set('Server-Timing', (c as Timed)[METRICS]?.join(', ') ?? '');
+    c.res.headers.set('Server-Timing', timed[METRICS]?.join(', ') ?? '');
   });
 }

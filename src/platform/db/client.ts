@@ -18,6 +18,24 @@ const endpointByHost = new Map<string, string>();
 neonConfig.fetchEndpoint = (host, port, options) =>
   endpointByHost.get(host) ?? neonEndpoint(host, port, options);
 
+type RoundTripTimer = (durationMs: number) => void;
+
+let onRoundTrip: RoundTripTimer | undefined;
+
+/** Reports the wall time of every database round trip (each is one `fetch`) to `timer`. */
+export function timeDatabaseRoundTrips(timer: RoundTripTimer) {
+  onRoundTrip = timer;
+}
+
+neonConfig.fetchFunction = async (input: RequestInfo | URL, init?: RequestInit) => {
+  const start = performance.now();
+  try {
+    return await fetch(input, init);
+  } finally {
+    onRoundTrip?.(performance.now() - start);
+  }
+};
+
 function createDatabase(settings: Settings) {
   if (settings.NEON_FETCH_ENDPOINT) {
     endpointByHost.set(new URL(settings.DATABASE_URL).hostname, settings.NEON_FETCH_ENDPOINT);
