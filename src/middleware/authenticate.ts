@@ -3,7 +3,7 @@ import { createMiddleware } from 'hono/factory';
 import type { AppEnv, Settings } from '../env';
 import { AppError } from '../lib/errors';
 import { authCookieName } from '../modules/auth/auth.cookies';
-import * as authService from '../modules/auth/auth.service';
+import * as authSessions from '../modules/auth/auth.sessions';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const CHALLENGE = { 'WWW-Authenticate': 'Bearer' };
@@ -53,7 +53,7 @@ export function authenticate() {
     }
     if (!token) throw new AppError('UNAUTHORIZED', { headers: CHALLENGE });
     try {
-      const { user, claims } = await authService.authenticate(c.var, token);
+      const { user, claims } = await authSessions.authenticate(c.var, token);
       c.set('user', user);
       c.set('auth', claims);
     } catch (error) {

@@ -6,6 +6,7 @@ import { requestMeta } from '../../lib/request-meta';
 import { clearAuthCookie, setAuthCookie } from './auth.cookies';
 import type * as routes from './auth.routes';
 import * as authService from './auth.service';
+import * as authSessions from './auth.sessions';
 
 const ACCEPTED = { detail: 'If the address has an account, an e-mail is on its way.' };
 
@@ -41,7 +42,7 @@ export const jwtLogin: AppRouteHandler<typeof routes.jwtLogin> = async (c) => {
 };
 
 export const jwtRefresh: AppRouteHandler<typeof routes.jwtRefresh> = async (c) => {
-  const tokens = await authService.refresh(
+  const tokens = await authSessions.refresh(
     c.var,
     c.req.valid('json').refresh_token,
     requestMeta(c),
@@ -52,7 +53,7 @@ export const jwtRefresh: AppRouteHandler<typeof routes.jwtRefresh> = async (c) =
 const logout = async (c: Context<AppEnv>) => {
   const { user, auth } = c.var;
   if (user && auth)
-    await authService.endSession(c.var, user.id, auth.sessionId, 'logout', requestMeta(c));
+    await authSessions.endSession(c.var, user.id, auth.sessionId, 'logout', requestMeta(c));
 };
 
 export const jwtLogout: AppRouteHandler<typeof routes.jwtLogout> = async (c) => {

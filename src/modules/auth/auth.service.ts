@@ -1,34 +1,13 @@
-import type { Redis } from '@upstash/redis/cloudflare';
-import { and, desc, eq, isNull, sql } from 'drizzle-orm';
-import type { Settings } from '../../env';
+import { eq, sql } from 'drizzle-orm';
 import { AppError } from '../../lib/errors';
-import type { Logger } from '../../lib/logger';
 import { burnPasswordCheck, hashPassword, verifyPassword } from '../../platform/crypto/password';
 import { generateToken, hashToken } from '../../platform/crypto/tokens';
-import type { Database } from '../../platform/db/client';
 import { sessions, users } from '../../platform/db/schema';
 import { auditInsert, type RequestMeta } from '../audit/audit.service';
 import { enqueue } from '../jobs/jobs.service';
 import type { UserRead } from '../users/users.schemas';
 import * as usersService from '../users/users.service';
-import { type AccessClaims, signAccessToken, verifyAccessToken } from './auth.tokens';
-
-export interface AuthDeps {
-  db: Database;
-  redis: Redis;
-  settings: Settings;
-  logger: Logger;
-}
-
-export interface TokenPair {
-  access_token: string;
-  token_type: 'bearer';
-  expires_in: number;
-  refresh_token: string;
-}
-
-/** Access tokens of a revoked session are refused until they would have expired anyway. */
-const revokedSessionKey = (sessionId: string) => `session:revoked:${sessionId}`;
+import { type AuthDeps, sessionLifetimeMs, type TokenPair, tokenPair } from './auth.sessions';
 
 /**
  * Registers an account. The e-mail is unique case-insensitively; the password is hashed
@@ -70,13 +49,6 @@ async function onRegistered(deps: AuthDeps, user: usersService.UserRow, meta: Re
   await usersService.emailOneTimeToken(deps, user, 'verify_email', [
     auditInsert(deps.db, meta, { event: 'user_registered', userId: user.id }),
   ]);
-}
-
-/** How long a new session lives: a refresh-token family, or a cookie holding the access token. */
-function sessionLifetimeMs(settings: Settings, kind: 'bearer' | 'cookie') {
-  return kind === 'bearer'
-    ? settings.REFRESH_TOKEN_EXPIRE_DAYS * 24 * 60 * 60 * 1000
-    : settings.ACCESS_TOKEN_EXPIRE_MINUTES * 60 * 1000;
 }
 
 /**
@@ -137,217 +109,6 @@ export async function login(
     { userId: user.id, version: user.tokenVersion, sessionId: familyId },
     refreshToken,
   );
-}
-
-async function tokenPair(
-  settings: Settings,
-  claims: AccessClaims,
-  refreshToken: string,
-): Promise<TokenPair> {
-  return {
-    access_token: await signAccessToken(settings, claims),
-    token_type: 'bearer',
-    expires_in: settings.ACCESS_TOKEN_EXPIRE_MINUTES * 60,
-    refresh_token: refreshToken,
-  };
-}
-
-/**
- * Rotates a refresh token in one statement: the presented row is revoked and linked to its
- * successor, which inherits the family and its absolute expiry. Presenting a token that was
- * already rotated (or revoked) is treated as theft: the whole family is revoked.
- */
-export async function refresh(
-  deps: AuthDeps,
-  refreshToken: string,
-  meta: RequestMeta,
-): Promise<TokenPair> {
-  const { db, settings } = deps;
-  const presented = hashToken(refreshToken);
-  const next = generateToken();
-  const { rows } = await db.execute<{
-    user_id: number;
-    family_id: string;
-    token_version: number;
-  }>(sql`
-    WITH rotated AS (
-      UPDATE sessions AS s
-      SET revoked_at = now(), updated_at = now(),
-          replaced_by = nextval(pg_get_serial_sequence('sessions', 'id'))
-      FROM users AS u
-      WHERE s.token_hash = ${presented} AND s.revoked_at IS NULL AND s.expires_at > now()
-        AND u.id = s.user_id AND u.is_active AND u.deleted_at IS NULL
-      RETURNING s.replaced_by AS id, s.user_id, s.family_id, s.expires_at, u.token_version
-    ), issued AS (
-      INSERT INTO sessions (id, user_id, family_id, token_hash, expires_at, user_agent, ip)
-      OVERRIDING SYSTEM VALUE
-      SELECT id, user_id, family_id, ${hashToken(next)}::text, expires_at, ${meta.userAgent}::text, ${meta.ip}::inet
-      FROM rotated
-      RETURNING id
-    )
-    SELECT rotated.user_id, rotated.family_id, rotated.token_version
-    FROM rotated JOIN issued ON issued.id = rotated.id`);
-  const row = rows[0];
-  if (row) {
-    return tokenPair(
-      settings,
-      { userId: Number(row.user_id), version: Number(row.token_version), sessionId: row.family_id },
-      next,
-    );
-  }
-  await revokeReusedFamily(deps, presented, meta);
-  throw new AppError('REFRESH_TOKEN_INVALID');
-}
-
-/** A presented token that exists but was already revoked: end its family and record it. */
-async function revokeReusedFamily(deps: AuthDeps, tokenHash: string, meta: RequestMeta) {
-  const { db } = deps;
-  const { rows } = await db.execute<{ user_id: number; family_id: string }>(sql`
-    WITH presented AS (
-      SELECT user_id, family_id FROM sessions WHERE token_hash = ${tokenHash} AND revoked_at IS NOT NULL
-    ), revoked AS (
-      UPDATE sessions SET revoked_at = now(), updated_at = now()
-      WHERE family_id IN (SELECT family_id FROM presented) AND revoked_at IS NULL
-      RETURNING id
-    ), audited AS (
-      INSERT INTO audit_log (user_id, event, ip, user_agent, request_id, details)
-      SELECT user_id, 'refresh_token_reused', ${meta.ip}::inet, ${meta.userAgent}::text, ${meta.requestId}::text,
-             jsonb_build_object('family_id', family_id, 'revoked', (SELECT count(*) FROM revoked))
-      FROM presented
-    )
-    SELECT user_id, family_id FROM presented`);
-  const reused = rows[0];
-  if (reused) {
-    deps.logger.warn('refresh token reused; family revoked', { user_id: Number(reused.user_id) });
-    await denySession(deps, reused.family_id);
-  }
-}
-
-/** Refuses the session's access tokens from now until they would have expired. */
-async function denySession(deps: Pick<AuthDeps, 'redis' | 'settings'>, sessionId: string) {
-  await deps.redis.set(revokedSessionKey(sessionId), 1, {
-    ex: deps.settings.ACCESS_TOKEN_EXPIRE_MINUTES * 60,
-  });
-}
-
-/** Ends one session (a refresh-token family) of a user; false when it is not theirs or already over. */
-export async function endSession(
-  deps: AuthDeps,
-  userId: number,
-  sessionId: string,
-  event: 'logout' | 'session_revoked',
-  meta: RequestMeta,
-): Promise<boolean> {
-  const { db } = deps;
-  const [revoked] = await db.batch([
-    db
-      .update(sessions)
-      .set({ revokedAt: new Date() })
-      .where(
-        and(
-          eq(sessions.familyId, sessionId),
-          eq(sessions.userId, userId),
-          isNull(sessions.revokedAt),
-        ),
-      )
-      .returning({ id: sessions.id }),
-    auditInsert(db, meta, { event, userId, details: { session_id: sessionId } }),
-  ]);
-  if (revoked.length === 0) return false;
-  await denySession(deps, sessionId);
-  return true;
-}
-
-/** The user's signed-in devices: one entry per live refresh-token family. */
-export async function listSessions(
-  deps: Pick<AuthDeps, 'db'>,
-  userId: number,
-  currentSessionId: string,
-) {
-  const rows = await deps.db
-    .select({
-      id: sessions.familyId,
-      createdAt:
-        sql<string>`(select min(f.created_at) from ${sessions} f where f.family_id = ${sessions.familyId})`.mapWith(
-          (value: string) => new Date(value),
-        ),
-      lastUsedAt: sessions.createdAt,
-      expiresAt: sessions.expiresAt,
-      userAgent: sessions.userAgent,
-      ip: sessions.ip,
-    })
-    .from(sessions)
-    .where(
-      and(
-        eq(sessions.userId, userId),
-        isNull(sessions.revokedAt),
-        sql`${sessions.expiresAt} > now()`,
-      ),
-    )
-    .orderBy(desc(sessions.createdAt));
-  return rows.map((row) => ({
-    id: row.id,
-    created_at: row.createdAt.toISOString(),
-    last_used_at: row.lastUsedAt.toISOString(),
-    expires_at: row.expiresAt.toISOString(),
-    user_agent: row.userAgent,
-    ip: row.ip,
-    current: row.id === currentSessionId,
-  }));
-}
-
-export interface Authenticated {
-  user: usersService.CachedUser;
-  claims: AccessClaims;
-}
-
-/**
- * Resolves an access token to its user. One Redis request (the cached user and the session's
- * revocation mark, pipelined) when the user is cached; otherwise one database query that also
- * checks the session, whose result is cached. Refused: a revoked session, a deleted or
- * inactive user, and a token older than the user's last password change or logout-all.
- */
-export async function authenticate(deps: AuthDeps, token: string): Promise<Authenticated> {
-  const claims = await verifyAccessToken(deps.settings, token);
-  let user: usersService.CachedUser | null = null;
-  let redisUp = true;
-  try {
-    const [cached, revoked] = await deps.redis
-      .pipeline()
-      .get<usersService.CachedUser>(usersService.userCacheKey(claims.userId))
-      .exists(revokedSessionKey(claims.sessionId))
-      .exec<[usersService.CachedUser | null, number]>();
-    if (revoked) throw new AppError('UNAUTHORIZED', { detail: 'The session has ended' });
-    user = cached;
-  } catch (error) {
-    if (error instanceof AppError) throw error;
-    redisUp = false;
-    deps.logger.warn('user cache unreachable; authenticating from the database', {
-      error: String(error),
-    });
-  }
-  if (!user) {
-    const [row] = await deps.db
-      .select({ user: users })
-      .from(users)
-      .innerJoin(
-        sessions,
-        and(
-          eq(sessions.familyId, claims.sessionId),
-          eq(sessions.userId, users.id),
-          isNull(sessions.revokedAt),
-        ),
-      )
-      .where(and(eq(users.id, claims.userId), isNull(users.deletedAt)))
-      .limit(1);
-    if (!row) throw new AppError('UNAUTHORIZED', { detail: 'The session has ended' });
-    user = usersService.toCachedUser(row.user);
-    if (redisUp) await usersService.cacheUser(deps, user).catch(() => undefined);
-  }
-  if (!user.is_active || user.token_version !== claims.version) {
-    throw new AppError('UNAUTHORIZED', { detail: 'The token has been revoked' });
-  }
-  return { user, claims };
 }
 
 /** Sends a new verification e-mail when the address belongs to an unverified, active account. */

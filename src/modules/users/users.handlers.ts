@@ -2,7 +2,7 @@ import { AppError } from '../../lib/errors';
 import type { AppRouteHandler } from '../../lib/openapi';
 import { resolvePage } from '../../lib/pagination';
 import { requestMeta } from '../../lib/request-meta';
-import * as authService from '../auth/auth.service';
+import * as authSessions from '../auth/auth.sessions';
 import type * as routes from './users.routes';
 import type { CachedUser } from './users.service';
 import * as usersService from './users.service';
@@ -29,7 +29,7 @@ export const patchMe: AppRouteHandler<typeof routes.patchMe> = async (c) => {
 };
 
 export const listMySessions: AppRouteHandler<typeof routes.listMySessions> = async (c) => {
-  const sessions = await authService.listSessions(
+  const sessions = await authSessions.listSessions(
     c.var,
     currentUser(c).id,
     c.var.auth?.sessionId ?? '',
@@ -39,7 +39,7 @@ export const listMySessions: AppRouteHandler<typeof routes.listMySessions> = asy
 
 export const deleteMySession: AppRouteHandler<typeof routes.deleteMySession> = async (c) => {
   const { id } = c.req.valid('param');
-  const ended = await authService.endSession(
+  const ended = await authSessions.endSession(
     c.var,
     currentUser(c).id,
     id,
