@@ -6,6 +6,7 @@ import { perSettings } from '../../lib/per-settings';
 /** RFC 9068's type for access tokens: a refresh token or an ID token can never pass as one. */
 const ACCESS_TOKEN_TYPE = 'at+jwt';
 const ALGORITHM = 'HS256';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface AccessClaims {
   /** The user id. */
@@ -55,7 +56,12 @@ export async function verifyAccessToken(settings: Settings, token: string): Prom
     });
     const userId = Number(payload.sub);
     const { ver, sid } = payload;
-    if (!Number.isSafeInteger(userId) || !Number.isSafeInteger(ver) || typeof sid !== 'string') {
+    if (
+      !Number.isSafeInteger(userId) ||
+      !Number.isSafeInteger(ver) ||
+      typeof sid !== 'string' ||
+      !UUID.test(sid)
+    ) {
       throw new AppError('UNAUTHORIZED', { detail: 'Malformed token claims' });
     }
     return { userId, version: ver as number, sessionId: sid };

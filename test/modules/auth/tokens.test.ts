@@ -183,6 +183,7 @@ describe('access tokens that are refused with 401', () => {
 
   it('refuses a token whose session claim is not a session id', async () => {
     await expectRefused(me(await forge({ sid: 42 })));
+    await expectRefused(me(await forge({ sid: 'not-a-uuid' })));
   });
 
   it('refuses a token carrying another token version', async () => {
