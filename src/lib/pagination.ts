@@ -1,10 +1,13 @@
 import { z } from '@hono/zod-openapi';
 import type { Settings } from '../env';
 
+/** The largest Postgres `integer`: ids and offsets beyond it are invalid input, not a 500. */
+export const MAX_INT4 = 2_147_483_647;
+
 /** `?skip=&limit=`; `limit` defaults to `DEFAULT_PAGE_SIZE` and is capped at `MAX_PAGE_SIZE`. */
 export const PageQuerySchema = z.object({
-  skip: z.coerce.number().int().min(0).default(0).openapi({ example: 0 }),
-  limit: z.coerce.number().int().min(1).optional().openapi({ example: 20 }),
+  skip: z.coerce.number().int().min(0).max(MAX_INT4).default(0).openapi({ example: 0 }),
+  limit: z.coerce.number().int().min(1).max(MAX_INT4).optional().openapi({ example: 20 }),
 });
 
 export interface Page {

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { pageOf } from '../../lib/pagination';
+import { MAX_INT4, pageOf } from '../../lib/pagination';
 
 /** The seed's password rules, each with its own message. */
 export const PasswordSchema = z
@@ -118,5 +118,6 @@ export const UserIdParamSchema = z.object({
     .number()
     .int()
     .positive()
+    .max(MAX_INT4)
     .openapi({ param: { name: 'id', in: 'path' }, example: 1 }),
 });

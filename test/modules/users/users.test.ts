@@ -162,6 +162,15 @@ describe('superuser administration', () => {
     expect(rest.items).toHaveLength(1);
   });
 
+  it('answers ids and offsets beyond a Postgres integer with 422, not a database error', async () => {
+    const admin = await superuser();
+    for (const path of ['/users/99999999999', '/users?skip=100000000000000000000']) {
+      const response = await authed(admin.tokens.access_token, path);
+      expect(response.status, path).toBe(422);
+      expect((await readProblem(response)).code).toBe('VALIDATION_ERROR');
+    }
+  });
+
   it('caps limit at MAX_PAGE_SIZE', async () => {
     const admin = await superuser();
     const body = (await (await authed(admin.tokens.access_token, '/users?limit=1000')).json()) as {
