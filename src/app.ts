@@ -17,6 +17,7 @@ import { registerDocs } from './modules/docs/docs.index';
 import { healthRouter } from './modules/health/health.index';
 import { jobsRouter } from './modules/jobs/jobs.index';
 import { usersRouter } from './modules/users/users.index';
+import { sqlState } from './platform/db/client';
 
 /** Maps what Hono and its validators throw onto the error catalogue. */
 function toAppError(error: unknown): AppError {
@@ -31,6 +32,14 @@ function toAppError(error: unknown): AppError {
     if (error.status < 500) {
       return new AppError('BAD_REQUEST', { detail: error.message, cause: error });
     }
+  }
+  // Postgres' data exceptions (class 22: a NUL byte in text, a number out of range…) are bad
+  // input that got past validation: the statement failed, so nothing was written.
+  if (sqlState(error)?.startsWith('22')) {
+    return new AppError('VALIDATION_ERROR', {
+      detail: 'A value is not valid for the database (out of range or unsupported characters)',
+      cause: error,
+    });
   }
   return new AppError('INTERNAL_ERROR', { cause: error });
 }

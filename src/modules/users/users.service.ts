@@ -8,7 +8,7 @@ import type { Page } from '../../lib/pagination';
 import { toPage } from '../../lib/pagination';
 import { hashPassword, verifyPassword } from '../../platform/crypto/password';
 import { generateToken, hashToken } from '../../platform/crypto/tokens';
-import type { Database } from '../../platform/db/client';
+import { type Database, sqlState } from '../../platform/db/client';
 import { oneTimeTokens, sessions, users } from '../../platform/db/schema';
 import { auditInsert, type RequestMeta } from '../audit/audit.service';
 import { enqueue } from '../jobs/jobs.service';
@@ -103,10 +103,9 @@ export async function findById(db: Database, id: number): Promise<UserRow> {
   return row;
 }
 
-/** True for Postgres' unique violation on the e-mail index. */
-export function isDuplicateEmail(error: unknown): boolean {
-  const cause = (error as { cause?: { code?: string } }).cause ?? error;
-  return (cause as { code?: string }).code === '23505';
+/** True for Postgres' unique violation (the e-mail index is the users table's only one). */
+function isDuplicateEmail(error: unknown): boolean {
+  return sqlState(error) === '23505';
 }
 
 const ONE_TIME_TOKENS = {

@@ -48,3 +48,18 @@ function createDatabase(settings: Settings) {
  * request), so one client per isolate is reused across requests.
  */
 export const getDatabase: (settings: Settings) => Database = perSettings(createDatabase);
+
+/**
+ * The SQLSTATE of a Postgres error, whether the driver threw it (`NeonDbError`, in a batch) or
+ * Drizzle wrapped it (`DrizzleQueryError` with the driver's error as `cause`).
+ *
+ * @example
+ * if (sqlState(error) === '23505') throw new AppError('REGISTER_USER_ALREADY_EXISTS');
+ */
+export function sqlState(error: unknown): string | undefined {
+  for (let current = error; current instanceof Error; current = current.cause) {
+    const { code } = current as { code?: unknown };
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return undefined;
+}

@@ -51,6 +51,17 @@ describe('GET/PATCH /users/me', () => {
     expect(after).toEqual(before);
   });
 
+  it('refuses text Postgres cannot store (a NUL byte) with 422, changing nothing', async () => {
+    const user = await registerUser();
+    const { access_token } = await login(user);
+    const [before] = await testDb().select().from(users).where(eq(users.id, user.id));
+    const response = await patchMe(access_token, { first_name: 'Ab\u0000cd' });
+    expect(response.status).toBe(422);
+    expect((await readProblem(response)).code).toBe('VALIDATION_ERROR');
+    const [after] = await testDb().select().from(users).where(eq(users.id, user.id));
+    expect(after).toEqual(before);
+  });
+
   it('unverifies a changed e-mail and sends a verification to the new address', async () => {
     const user = await registerUser();
     const { access_token } = await login(user);
