@@ -42,8 +42,6 @@ export function createRouter() {
   });
 }
 
-export type AppRouter = ReturnType<typeof createRouter>;
-
 export const ProblemSchema = z
   .object({
     type: z.string().openapi({ example: problemType('NOT_FOUND') }),

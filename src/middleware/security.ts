@@ -7,9 +7,6 @@ import type { AppEnv } from '../env';
 import { AppError } from '../lib/errors';
 import { perSettings } from '../lib/per-settings';
 
-/** The API's Content-Security-Policy: it serves JSON, so nothing may load or frame it. */
-export const API_CSP = "default-src 'none'; frame-ancestors 'none'";
-
 /**
  * Security headers on every response, errors included: HSTS for a year, `nosniff`,
  * `X-Frame-Options: DENY` and a CSP that loads nothing. A handler that sets its own CSP
