@@ -96,7 +96,10 @@ export const jwtLogout = createRoute({
   summary: 'End the session of this access token',
   security: AUTHENTICATED,
   middleware: [authenticate()],
-  responses: { 204: { description: 'Logged out' }, ...errorResponses('UNAUTHORIZED') },
+  responses: {
+    204: { description: 'Logged out' },
+    ...errorResponses('RATE_LIMITED', 'UNAUTHORIZED'),
+  },
 });
 
 export const cookieLogin = createRoute({
@@ -118,7 +121,7 @@ export const cookieLogout = createRoute({
   middleware: [authenticate()],
   responses: {
     204: { description: 'Logged out' },
-    ...errorResponses('UNAUTHORIZED', 'ORIGIN_NOT_ALLOWED'),
+    ...errorResponses('RATE_LIMITED', 'UNAUTHORIZED', 'ORIGIN_NOT_ALLOWED'),
   },
 });
 

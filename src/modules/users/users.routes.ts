@@ -26,7 +26,7 @@ export const getMe = createRoute({
   middleware: signedIn,
   responses: {
     200: jsonContent(UserReadSchema, 'The current user'),
-    ...errorResponses('UNAUTHORIZED'),
+    ...errorResponses('RATE_LIMITED', 'UNAUTHORIZED'),
   },
 });
 
@@ -44,6 +44,7 @@ export const patchMe = createRoute({
   responses: {
     200: jsonContent(UserReadSchema, 'The updated user'),
     ...errorResponses(
+      'RATE_LIMITED',
       'UNAUTHORIZED',
       'ORIGIN_NOT_ALLOWED',
       'UPDATE_USER_EMAIL_ALREADY_EXISTS',
@@ -61,7 +62,7 @@ export const listMySessions = createRoute({
   middleware: signedIn,
   responses: {
     200: jsonContent(z.array(SessionReadSchema), 'Live sessions, newest first'),
-    ...errorResponses('UNAUTHORIZED'),
+    ...errorResponses('RATE_LIMITED', 'UNAUTHORIZED'),
   },
 });
 
@@ -75,7 +76,7 @@ export const deleteMySession = createRoute({
   request: { params: SessionIdParamSchema },
   responses: {
     204: { description: 'Session ended' },
-    ...errorResponses('UNAUTHORIZED', 'ORIGIN_NOT_ALLOWED', 'NOT_FOUND'),
+    ...errorResponses('RATE_LIMITED', 'UNAUTHORIZED', 'ORIGIN_NOT_ALLOWED', 'NOT_FOUND'),
   },
 });
 
@@ -99,7 +100,7 @@ export const listUsers = createRoute({
   },
   responses: {
     200: jsonContent(UserPageSchema, 'A page of users'),
-    ...errorResponses('UNAUTHORIZED', 'FORBIDDEN'),
+    ...errorResponses('RATE_LIMITED', 'UNAUTHORIZED', 'FORBIDDEN'),
   },
 });
 
@@ -113,7 +114,7 @@ export const getUser = createRoute({
   request: { params: UserIdParamSchema },
   responses: {
     200: jsonContent(UserReadSchema, 'The user'),
-    ...errorResponses('UNAUTHORIZED', 'FORBIDDEN', 'NOT_FOUND'),
+    ...errorResponses('RATE_LIMITED', 'UNAUTHORIZED', 'FORBIDDEN', 'NOT_FOUND'),
   },
 });
 
@@ -130,6 +131,7 @@ export const patchUser = createRoute({
   responses: {
     200: jsonContent(UserReadSchema, 'The updated user'),
     ...errorResponses(
+      'RATE_LIMITED',
       'UNAUTHORIZED',
       'FORBIDDEN',
       'ORIGIN_NOT_ALLOWED',
@@ -151,6 +153,12 @@ export const deleteUser = createRoute({
   request: { params: UserIdParamSchema },
   responses: {
     204: { description: 'Deleted' },
-    ...errorResponses('UNAUTHORIZED', 'FORBIDDEN', 'ORIGIN_NOT_ALLOWED', 'NOT_FOUND'),
+    ...errorResponses(
+      'RATE_LIMITED',
+      'UNAUTHORIZED',
+      'FORBIDDEN',
+      'ORIGIN_NOT_ALLOWED',
+      'NOT_FOUND',
+    ),
   },
 });
