@@ -3,7 +3,7 @@ import { eq } from 'drizzle-orm';
 import { getSettings } from '../../src/env';
 import { getDatabase } from '../../src/platform/db/client';
 import { users } from '../../src/platform/db/schema';
-import { API, call } from './worker';
+import { API, call, callWith, type Overrides } from './worker';
 
 export const PASSWORD = 'Str0ngPassword';
 
@@ -61,13 +61,18 @@ export interface Tokens {
   expires_in: number;
 }
 
-/** Logs in with the OAuth2 password form, as Swagger UI does. */
+/**
+ * Logs in with the OAuth2 password form, as Swagger UI does; with `overrides`, against the
+ * Worker running with those settings.
+ */
 export function loginForm(
   username: string,
   password: string,
   headers: Record<string, string> = {},
+  overrides?: Overrides,
 ) {
-  return call(`${API}/auth/jwt/login`, {
+  const path = `${API}/auth/jwt/login`;
+  const init = {
     method: 'POST',
     headers: {
       'Content-Type': 'application/x-www-form-urlencoded',
@@ -75,7 +80,8 @@ export function loginForm(
       ...headers,
     },
     body: new URLSearchParams({ grant_type: 'password', username, password }).toString(),
-  });
+  };
+  return overrides ? callWith(overrides, path, init) : call(path, init);
 }
 
 export async function login(user: Pick<TestUser, 'email' | 'password'>): Promise<Tokens> {

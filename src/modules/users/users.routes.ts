@@ -16,6 +16,8 @@ const tags = ['users'];
 const security = AUTHENTICATED;
 const signedIn = [authenticate()];
 const superuser = [authenticate(), requireSuperuser()];
+/** What every superuser route may answer before its handler runs. */
+const SUPERUSER_ERRORS = ['RATE_LIMITED', 'UNAUTHORIZED', 'FORBIDDEN'] as const;
 
 export const getMe = createRoute({
   method: 'get',
@@ -100,7 +102,7 @@ export const listUsers = createRoute({
   },
   responses: {
     200: jsonContent(UserPageSchema, 'A page of users'),
-    ...errorResponses('RATE_LIMITED', 'UNAUTHORIZED', 'FORBIDDEN'),
+    ...errorResponses(...SUPERUSER_ERRORS),
   },
 });
 
@@ -114,7 +116,7 @@ export const getUser = createRoute({
   request: { params: UserIdParamSchema },
   responses: {
     200: jsonContent(UserReadSchema, 'The user'),
-    ...errorResponses('RATE_LIMITED', 'UNAUTHORIZED', 'FORBIDDEN', 'NOT_FOUND'),
+    ...errorResponses(...SUPERUSER_ERRORS, 'NOT_FOUND'),
   },
 });
 
@@ -131,9 +133,7 @@ export const patchUser = createRoute({
   responses: {
     200: jsonContent(UserReadSchema, 'The updated user'),
     ...errorResponses(
-      'RATE_LIMITED',
-      'UNAUTHORIZED',
-      'FORBIDDEN',
+      ...SUPERUSER_ERRORS,
       'ORIGIN_NOT_ALLOWED',
       'NOT_FOUND',
       'UPDATE_USER_EMAIL_ALREADY_EXISTS',
@@ -153,12 +153,6 @@ export const deleteUser = createRoute({
   request: { params: UserIdParamSchema },
   responses: {
     204: { description: 'Deleted' },
-    ...errorResponses(
-      'RATE_LIMITED',
-      'UNAUTHORIZED',
-      'FORBIDDEN',
-      'ORIGIN_NOT_ALLOWED',
-      'NOT_FOUND',
-    ),
+    ...errorResponses(...SUPERUSER_ERRORS, 'ORIGIN_NOT_ALLOWED', 'NOT_FOUND'),
   },
 });

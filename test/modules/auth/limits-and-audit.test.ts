@@ -49,16 +49,12 @@ describe('auth rate limits', () => {
 
   it('fails closed: with Redis unreachable, login answers 503 and checks no password', async () => {
     const user = await registerUser();
-    const response = await callWith(
-      { UPSTASH_REDIS_REST_URL: DEAD_ENDPOINT },
-      `${API}/auth/jwt/login`,
+    const response = await loginForm(
+      user.email,
+      PASSWORD,
+      {},
       {
-        method: 'POST',
-        headers: {
-          'Content-Type': 'application/x-www-form-urlencoded',
-          'CF-Connecting-IP': clientIp(),
-        },
-        body: new URLSearchParams({ username: user.email, password: PASSWORD }).toString(),
+        UPSTASH_REDIS_REST_URL: DEAD_ENDPOINT,
       },
     );
     expect(response.status).toBe(503);

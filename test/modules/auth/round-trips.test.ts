@@ -3,7 +3,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { getSettings } from '../../../src/env';
 import { userCacheKey } from '../../../src/modules/users/users.service';
 import { getRedis } from '../../../src/platform/redis';
-import { bearer, clientIp, login, PASSWORD, registerUser } from '../../helpers/users';
+import { bearer, login, loginForm, PASSWORD, registerUser } from '../../helpers/users';
 import { API, callWith } from '../../helpers/worker';
 import { TEST_DATABASE_URL } from '../../test-env';
 
@@ -26,14 +26,7 @@ describe('database round trips (SPEC §10 budgets)', () => {
   it('logs in with at most 2', async () => {
     const user = await registerUser();
     const { tag, settings } = tagged();
-    const response = await callWith(settings, `${API}/auth/jwt/login`, {
-      method: 'POST',
-      headers: {
-        'Content-Type': 'application/x-www-form-urlencoded',
-        'CF-Connecting-IP': clientIp(),
-      },
-      body: new URLSearchParams({ username: user.email, password: PASSWORD }).toString(),
-    });
+    const response = await loginForm(user.email, PASSWORD, {}, settings);
     expect(response.status).toBe(200);
     expect(await roundTrips(tag)).toBeLessThanOrEqual(2);
     expect(await roundTrips(tag)).toBeGreaterThan(0);
@@ -41,14 +34,7 @@ describe('database round trips (SPEC §10 budgets)', () => {
 
   it('fails a login with at most 2 too', async () => {
     const { tag, settings } = tagged();
-    const response = await callWith(settings, `${API}/auth/jwt/login`, {
-      method: 'POST',
-      headers: {
-        'Content-Type': 'application/x-www-form-urlencoded',
-        'CF-Connecting-IP': clientIp(),
-      },
-      body: new URLSearchParams({ username: 'nobody@example.com', password: PASSWORD }).toString(),
-    });
+    const response = await loginForm('nobody@example.com', PASSWORD, {}, settings);
     expect(response.status).toBe(400);
     expect(await roundTrips(tag)).toBeLessThanOrEqual(2);
   });
