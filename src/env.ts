@@ -146,7 +146,11 @@ export function getSettings(env: Env): Settings {
   return settings;
 }
 
-/** Per-request values on `c.var`, set by the `context` middleware and the auth middleware. */
+/**
+ * Per-request values, set by the `services` middleware and the auth middleware. Read one with
+ * `c.get('settings')`: hono builds `c.var` afresh from all of them on every access, so `c.var`
+ * is for handing the whole set to a service once (`authService.login(c.var, …)`).
+ */
 export interface AppVariables {
   requestId: string;
   settings: Settings;

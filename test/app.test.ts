@@ -173,6 +173,21 @@ describe('CORS', () => {
     });
     expect(other.headers.get('Access-Control-Allow-Origin')).toBeNull();
   });
+
+  it('exposes the observability and rate-limit headers to an allowed origin', async () => {
+    const response = await call(`${API}/health`, { headers: { Origin: 'http://localhost:3000' } });
+    const exposed = response.headers.get('Access-Control-Expose-Headers')?.split(',') ?? [];
+    expect(exposed).toEqual(expect.arrayContaining(['X-Request-ID', 'RateLimit-Remaining']));
+    expect(response.headers.get('Vary')).toBe('Origin');
+  });
+
+  it('adds only Vary: Origin to a request that is not cross-origin (no Origin header)', async () => {
+    const response = await call(`${API}/health`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('Vary')).toBe('Origin');
+    const cors = [...response.headers.keys()].filter((name) => name.startsWith('access-control-'));
+    expect(cors).toEqual([]);
+  });
 });
 
 describe('docs', () => {

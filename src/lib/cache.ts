@@ -47,7 +47,7 @@ interface Envelope {
  * (a missing configuration does).
  *
  * @example
- * const user = await remember(c.var.cache, `user:${id}`, 60, () => findUser(db, id));
+ * const user = await remember(c.get('cache'), `user:${id}`, 60, () => findUser(db, id));
  * const page = await remember(cache, `items:${ownerId}:${skip}`, 30, load, { tags: [`items:${ownerId}`] });
  */
 export async function remember<T>(
@@ -92,7 +92,7 @@ export async function remember<T>(
  * write that could not invalidate must not pass for one that did.
  *
  * @example
- * await forget(c.var.cache, `user:${id}`);
+ * await forget(c.get('cache'), `user:${id}`);
  */
 export async function forget(cache: Cache, ...keys: string[]): Promise<void> {
   if (keys.length === 0) return;
@@ -104,7 +104,7 @@ export async function forget(cache: Cache, ...keys: string[]): Promise<void> {
  * and in one request; throws when Redis fails.
  *
  * @example
- * await forgetTag(c.var.cache, `items:${ownerId}`);
+ * await forgetTag(c.get('cache'), `items:${ownerId}`);
  */
 export async function forgetTag(cache: Cache, ...tags: string[]): Promise<void> {
   if (tags.length === 0) return;

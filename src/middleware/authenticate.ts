@@ -27,7 +27,7 @@ function isAllowedOrigin(settings: Settings, origin: string | undefined): boolea
  */
 export function authenticate() {
   return createMiddleware<AppEnv>(async function authenticate(c, next) {
-    const { settings } = c.var;
+    const settings = c.get('settings');
     const header = c.req.header('Authorization');
     let token: string | undefined;
     if (header) {
@@ -73,7 +73,7 @@ export function authenticate() {
 /** After {@link authenticate}: only superusers pass; others get 403. */
 export function requireSuperuser() {
   return createMiddleware<AppEnv>(async function requireSuperuser(c, next) {
-    if (!c.var.user?.is_superuser) throw new AppError('FORBIDDEN', { detail: 'Superuser only' });
+    if (!c.get('user')?.is_superuser) throw new AppError('FORBIDDEN', { detail: 'Superuser only' });
     await next();
   });
 }

@@ -23,7 +23,7 @@ export interface RateLimitPolicy {
   limit: number | ((settings: Settings) => number);
   window: Window;
   /**
-   * Who is counted: the client IP (`CF-Connecting-IP`), the authenticated user (`c.var.user`,
+   * Who is counted: the client IP (`CF-Connecting-IP`), the authenticated user (`c.get('user')`,
    * falling back to the IP when there is none), or a key of your own (e.g. the e-mail of a login;
    * an empty key means the request has nothing to count under this policy).
    */
@@ -81,7 +81,10 @@ function limiterFor(settings: Settings, policy: RateLimitPolicy): Ratelimit {
 async function identify(c: Context<AppEnv>, policy: RateLimitPolicy): Promise<string | null> {
   const ip = () => `ip:${c.req.header('CF-Connecting-IP') ?? UNKNOWN_IP}`;
   if (policy.key === 'ip') return ip();
-  if (policy.key === 'user') return c.var.user ? `user:${c.var.user.id}` : ip();
+  if (policy.key === 'user') {
+    const user = c.get('user');
+    return user ? `user:${user.id}` : ip();
+  }
   const key = await policy.key(c);
   return key ? `key:${key}` : null;
 }
@@ -101,7 +104,7 @@ function unavailable(
       cause: error,
     });
   }
-  c.var.logger.warn('rate limiter unreachable, allowing request', {
+  c.get('logger').warn('rate limiter unreachable, allowing request', {
     policy: policy.name,
     error: error instanceof Error ? error.message : String(error),
   });
@@ -123,7 +126,7 @@ export function rateLimit(policy: RateLimitPolicy) {
     if (identifier === null) return next();
     let result: Awaited<ReturnType<Ratelimit['limit']>>;
     try {
-      result = await limiterFor(c.var.settings, policy).limit(identifier);
+      result = await limiterFor(c.get('settings'), policy).limit(identifier);
     } catch (error) {
       return unavailable(c, policy, error, next);
     }

@@ -11,7 +11,7 @@ export function requestLog() {
   return createMiddleware<AppEnv>(async function requestLog(c, next) {
     const start = performance.now();
     await next();
-    const logger = c.var.logger ?? createLogger('info', { request_id: c.var.requestId });
+    const logger = c.get('logger') ?? createLogger('info', { request_id: c.get('requestId') });
     const status = c.res.status;
     const line = {
       method: c.req.method,
@@ -19,7 +19,7 @@ export function requestLog() {
       path: c.req.path,
       status,
       duration_ms: Math.round((performance.now() - start) * 10) / 10,
-      user_id: c.var.user?.id ?? null,
+      user_id: c.get('user')?.id ?? null,
     };
     if (status >= 500) logger.error('request', { ...line, error: c.error?.message });
     else logger.info('request', line);

@@ -29,17 +29,22 @@ export function securityHeaders() {
     xPermittedCrossDomainPolicies: false,
     xXssProtection: false,
     overwrite: false,
+    // Nothing here sets X-Powered-By, so there is nothing to remove on each response.
+    removePoweredBy: false,
   });
 }
 
 /**
  * CORS for the origins of `BACKEND_CORS_ORIGINS` only, with credentials (the auth cookie).
- * Any other origin gets no `Access-Control-Allow-Origin` and the browser blocks it.
+ * Any other origin gets no `Access-Control-Allow-Origin` and the browser blocks it. A request
+ * without `Origin` is not a CORS request, so it gets only `Vary: Origin`: hono's middleware
+ * would otherwise set its headers before the handler runs, which makes every response be
+ * built twice.
  */
 export function cors() {
-  return honoCors({
+  const handler = honoCors({
     origin: (origin, c: Context<AppEnv>) =>
-      c.var.settings.BACKEND_CORS_ORIGINS.includes(origin) ? origin : null,
+      c.get('settings').BACKEND_CORS_ORIGINS.includes(origin) ? origin : null,
     credentials: true,
     allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
     allowHeaders: ['Authorization', 'Content-Type', 'X-Request-ID'],
@@ -53,6 +58,11 @@ export function cors() {
       'Retry-After',
     ],
     maxAge: 600,
+  });
+  return createMiddleware<AppEnv>(async function cors(c, next) {
+    if (c.req.header('Origin') !== undefined) return handler(c, next);
+    await next();
+    c.res.headers.append('Vary', 'Origin');
   });
 }
 
@@ -70,7 +80,7 @@ const limiters = perSettings((settings) =>
 /** Refuses bodies over `MAX_BODY_SIZE` bytes with a 413 problem, before a handler reads them. */
 export function bodyLimit() {
   return createMiddleware<AppEnv>(function bodyLimit(c, next) {
-    return limiters(c.var.settings)(c, next);
+    return limiters(c.get('settings'))(c, next);
   });
 }
 

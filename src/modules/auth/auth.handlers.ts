@@ -63,13 +63,13 @@ export const jwtLogout: AppRouteHandler<typeof routes.jwtLogout> = async (c) => 
 
 export const cookieLogin: AppRouteHandler<typeof routes.cookieLogin> = async (c) => {
   const tokens = await authService.login(c.var, credentials(c), 'cookie', requestMeta(c));
-  setAuthCookie(c, c.var.settings, tokens.access_token);
+  setAuthCookie(c, c.get('settings'), tokens.access_token);
   return c.body(null, 204);
 };
 
 export const cookieLogout: AppRouteHandler<typeof routes.cookieLogout> = async (c) => {
   await logout(c);
-  clearAuthCookie(c, c.var.settings);
+  clearAuthCookie(c, c.get('settings'));
   return c.body(null, 204);
 };
 
@@ -80,7 +80,7 @@ export const cookieLogout: AppRouteHandler<typeof routes.cookieLogout> = async (
 function inBackground(c: Context<AppEnv>, work: Promise<unknown>) {
   c.executionCtx.waitUntil(
     work.catch((error: unknown) =>
-      c.var.logger.error('background e-mail request failed', { error: String(error) }),
+      c.get('logger').error('background e-mail request failed', { error: String(error) }),
     ),
   );
 }

@@ -13,7 +13,7 @@ const documents = new WeakMap<object, OpenAPIDocument>();
 function openApiDocument(app: OpenAPIHono<AppEnv>, c: Context<AppEnv>): OpenAPIDocument {
   let document = documents.get(app);
   if (!document) {
-    const { PROJECT_NAME, VERSION, API_V1_PREFIX } = c.var.settings;
+    const { PROJECT_NAME, VERSION, API_V1_PREFIX } = c.get('settings');
     const registry = app.openAPIRegistry;
     registry.registerComponent('securitySchemes', 'OAuth2PasswordBearer', {
       type: 'oauth2',
@@ -92,7 +92,7 @@ export function registerDocs(app: OpenAPIHono<AppEnv>, prefix: string) {
   app.get(`${prefix}/docs`, (c) =>
     htmlWithCsp(c, (nonce) =>
       page(
-        `${c.var.settings.PROJECT_NAME} – API docs`,
+        `${c.get('settings').PROJECT_NAME} – API docs`,
         '<link rel="stylesheet" href="/vendor/swagger-ui/swagger-ui.css">',
         `<div id="swagger-ui"></div>
 <script src="/vendor/swagger-ui/swagger-ui-bundle.js"></script>
@@ -105,7 +105,7 @@ window.ui = SwaggerUIBundle({ url: ${JSON.stringify(specUrl)}, dom_id: '#swagger
   app.get(`${prefix}/redoc`, (c) =>
     htmlWithCsp(c, () =>
       page(
-        `${c.var.settings.PROJECT_NAME} – API reference`,
+        `${c.get('settings').PROJECT_NAME} – API reference`,
         '',
         `<redoc spec-url="${specUrl}"></redoc>
 <script src="/vendor/redoc/redoc.standalone.js"></script>`,

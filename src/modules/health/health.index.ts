@@ -72,14 +72,14 @@ const pingDatabase = (db: Database) => db.execute(sql`select 1`);
 
 export const healthRouter = createRouter()
   .openapi(routes.live, (c) => {
-    const { PROJECT_NAME, VERSION, APP_ENV } = c.var.settings;
+    const { PROJECT_NAME, VERSION, APP_ENV } = c.get('settings');
     return c.json(
       { status: 'ok' as const, service: PROJECT_NAME, version: VERSION, environment: APP_ENV },
       200,
     );
   })
   .openapi(routes.db, async (c) => {
-    const database = await check(() => pingDatabase(c.var.db));
+    const database = await check(() => pingDatabase(c.get('db')));
     if (database.status === 'down') {
       throw new AppError('DATABASE_UNAVAILABLE', {
         detail: 'The database did not answer SELECT 1',
@@ -90,8 +90,8 @@ export const healthRouter = createRouter()
   })
   .openapi(routes.ready, async (c) => {
     const [database, redis] = await Promise.all([
-      check(() => pingDatabase(c.var.db)),
-      check(() => c.var.redis.ping()),
+      check(() => pingDatabase(c.get('db'))),
+      check(() => c.get('redis').ping()),
     ]);
     const checks = { database, redis };
     const failed = Object.entries(checks).filter(([, result]) => result.status === 'down');

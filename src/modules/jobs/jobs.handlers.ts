@@ -11,7 +11,7 @@ import { NonRetryableError, publicUrl, runDelivery } from './jobs.service';
 /** A problem QStash must not retry: 489 plus `Upstash-NonRetryable-Error: true`. */
 function nonRetryable(c: Context<AppEnv>, error: AppError) {
   const status = routes.NON_RETRYABLE_STATUS;
-  const problem = { ...toProblem(error, c.req.path, c.var.requestId), status };
+  const problem = { ...toProblem(error, c.req.path, c.get('requestId')), status };
   return c.body(JSON.stringify(problem), status as ContentfulStatusCode, {
     'Content-Type': 'application/problem+json',
     'Upstash-NonRetryable-Error': 'true',
@@ -23,7 +23,7 @@ function nonRetryable(c: Context<AppEnv>, error: AppError) {
  * the raw body, so nothing may parse it first, and 489 is not a status Hono's types know.
  */
 export const run: Handler<AppEnv, '/jobs/:task'> = async (c) => {
-  const { settings } = c.var;
+  const settings = c.get('settings');
   const body = await c.req.text();
   // The URL QStash was given and signed: our public one, whatever host the request arrived on.
   const url = publicUrl(settings, c.req.path + new URL(c.req.url).search);
@@ -51,7 +51,7 @@ export const run: Handler<AppEnv, '/jobs/:task'> = async (c) => {
     });
   } catch (error) {
     if (!(error instanceof NonRetryableError)) throw error;
-    c.var.logger.error('job failed for good', {
+    c.get('logger').error('job failed for good', {
       task,
       message_id: messageId,
       error: error.message,

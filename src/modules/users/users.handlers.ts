@@ -1,3 +1,5 @@
+import type { Context } from 'hono';
+import type { AppEnv } from '../../env';
 import { AppError } from '../../lib/errors';
 import type { AppRouteHandler } from '../../lib/openapi';
 import { resolvePage } from '../../lib/pagination';
@@ -8,9 +10,10 @@ import type { CachedUser } from './users.service';
 import * as usersService from './users.service';
 
 /** Set by `authenticate()`, which every route here runs first. */
-function currentUser(c: { var: { user?: CachedUser } }): CachedUser {
-  if (!c.var.user) throw new AppError('UNAUTHORIZED');
-  return c.var.user;
+function currentUser(c: Context<AppEnv>): CachedUser {
+  const user = c.get('user');
+  if (!user) throw new AppError('UNAUTHORIZED');
+  return user;
 }
 
 export const getMe: AppRouteHandler<typeof routes.getMe> = (c) => {
@@ -32,7 +35,7 @@ export const listMySessions: AppRouteHandler<typeof routes.listMySessions> = asy
   const sessions = await authSessions.listSessions(
     c.var,
     currentUser(c).id,
-    c.var.auth?.sessionId ?? '',
+    c.get('auth')?.sessionId ?? '',
   );
   return c.json(sessions, 200);
 };
@@ -52,7 +55,7 @@ export const deleteMySession: AppRouteHandler<typeof routes.deleteMySession> = a
 
 export const listUsers: AppRouteHandler<typeof routes.listUsers> = async (c) => {
   const { search, ...query } = c.req.valid('query');
-  const page = await usersService.listUsers(c.var, resolvePage(c.var.settings, query), search);
+  const page = await usersService.listUsers(c.var, resolvePage(c.get('settings'), query), search);
   return c.json(page, 200);
 };
 
