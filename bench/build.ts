@@ -3,13 +3,12 @@
  * `measureBundle`, so its size is the one `npm run check:bundle` gates), the benchmark's own
  * Workers, and a CPU profile of the app's startup from `wrangler check startup`.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { measureBundle } from '../dev/bundle-budget';
 import { runCommand } from './lifecycle';
 
 const ROOT = join(import.meta.dirname, '..');
-const BENCH_WRANGLER_CONFIG = join(import.meta.dirname, 'workers', 'wrangler.toml');
 
 /** The settings of the root `wrangler.toml` that a plain workerd config must repeat. */
 export interface WranglerSettings {
@@ -18,6 +17,7 @@ export interface WranglerSettings {
   compatibilityDate: string;
   compatibilityFlags: string[];
   minify: boolean;
+  keepNames: boolean;
   /** `[vars]`, which the tests see too, under the test bindings. */
   vars: Record<string, unknown>;
 }
@@ -34,6 +34,7 @@ export async function readWranglerSettings(): Promise<WranglerSettings> {
     compatibilityDate: config.compatibility_date,
     compatibilityFlags: config.compatibility_flags,
     minify: config.minify ?? false,
+    keepNames: config.keep_names ?? true,
     vars: { ...config.vars },
   };
 }
@@ -50,28 +51,29 @@ function withMainFirst(dir: string, modules: string[], entry: string): BuiltWork
   return { dir, modules: [main, ...modules.filter((module) => module !== main)] };
 }
 
-/** Bundles one of `bench/workers/*.ts` into `outDir` as `wrangler deploy` would. */
+/**
+ * Bundles one of `bench/workers/*.ts` into `outDir` as `wrangler deploy` would, with the build
+ * settings of the root `wrangler.toml` (written into a config of its own next to `outDir`), so
+ * the baseline pays exactly what the app pays for bundling.
+ */
 async function buildBenchWorker(
   name: string,
   outDir: string,
   settings: WranglerSettings,
 ): Promise<BuiltWorker> {
-  const entry = join(import.meta.dirname, 'workers', `${name}.ts`);
-  const flags = settings.compatibilityFlags.flatMap((flag) => ['--compatibility-flags', flag]);
-  // The entry comes first: `--compatibility-flags` takes every word after it.
-  await runCommand('wrangler', [
-    'deploy',
-    entry,
-    '--config',
-    BENCH_WRANGLER_CONFIG,
-    '--dry-run',
-    '--outdir',
-    outDir,
-    '--compatibility-date',
-    settings.compatibilityDate,
-    ...(settings.minify ? ['--minify'] : []),
-    ...flags,
-  ]);
+  const config = `${outDir}.wrangler.json`;
+  writeFileSync(
+    config,
+    JSON.stringify({
+      name: `stratus-bench-${name}`,
+      main: join(import.meta.dirname, 'workers', `${name}.ts`),
+      compatibility_date: settings.compatibilityDate,
+      compatibility_flags: settings.compatibilityFlags,
+      minify: settings.minify,
+      keep_names: settings.keepNames,
+    }),
+  );
+  await runCommand('wrangler', ['deploy', '--config', config, '--dry-run', '--outdir', outDir]);
   const main = `${name}.js`;
   if (!existsSync(join(outDir, main))) throw new Error(`wrangler did not write ${outDir}/${main}`);
   return { dir: outDir, modules: [main] };

@@ -7,11 +7,10 @@ import { requestId } from 'hono/request-id';
 import type { AppEnv } from './env';
 import { AppError, problemResponse } from './lib/errors';
 import { createLogger } from './lib/logger';
+import { observe } from './middleware/observe';
 import { API_POLICY, rateLimit } from './middleware/rate-limit';
-import { requestLog } from './middleware/request-log';
 import { bodyLimit, cors, securityHeaders } from './middleware/security';
 import { services } from './middleware/services';
-import { timing } from './middleware/timing';
 import { authRouter } from './modules/auth/auth.index';
 import { registerDocs } from './modules/docs/docs.index';
 import { healthRouter } from './modules/health/health.index';
@@ -75,8 +74,7 @@ export function createApp(prefix: string) {
 
   app.use(contextStorage());
   app.use(requestId({ headerName: 'X-Request-ID' }));
-  app.use(requestLog());
-  app.use(timing());
+  app.use(observe());
   app.use(securityHeaders());
   app.use(services());
   app.use(cors());

@@ -5,7 +5,7 @@ import { createLogger } from '../lib/logger';
 import { getDatabase } from '../platform/db/client';
 import { getQStash } from '../platform/qstash';
 import { getRedis } from '../platform/redis';
-import { recordTiming } from './timing';
+import { recordTiming } from './observe';
 
 /**
  * The client `create` builds or, when its settings are missing, a stand-in that throws that

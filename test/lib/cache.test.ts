@@ -5,8 +5,8 @@ import { describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
 import type { AppEnv } from '../../src/env';
 import { type Cache, type CacheOutcome, forget, forgetTag, remember } from '../../src/lib/cache';
+import { observe } from '../../src/middleware/observe';
 import { services } from '../../src/middleware/services';
-import { timing } from '../../src/middleware/timing';
 import { getRedis } from '../../src/platform/redis';
 import { settingsWith } from '../helpers/jobs';
 import { DEAD_ENDPOINT } from '../helpers/worker';
@@ -117,7 +117,7 @@ describe('cache hits and misses in Server-Timing', () => {
   it('reports each lookup as cache;desc="miss" or "hit"', async () => {
     const app = new Hono<AppEnv>();
     app.use(requestId());
-    app.use(timing());
+    app.use(observe());
     app.use(services());
     const k = key('timed');
     app.get('/', async (c) => c.json(await remember(c.var.cache, k, 60, async () => 'v')));

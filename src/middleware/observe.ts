@@ -1,7 +1,9 @@
 import type { Context } from 'hono';
 import { tryGetContext } from 'hono/context-storage';
 import { createMiddleware } from 'hono/factory';
+import { routePath } from 'hono/route';
 import type { AppEnv } from '../env';
+import { createLogger } from '../lib/logger';
 import { timeDatabaseRoundTrips } from '../platform/db/client';
 
 const METRICS = Symbol('server-timing');
@@ -33,13 +35,15 @@ timeDatabaseRoundTrips((ms) => {
 });
 
 /**
- * Measures the request: `X-Process-Time` (milliseconds) and `Server-Timing` with `app`, `db`
- * (time in database round trips, and how many) and any metric recorded with
- * {@link recordTiming}. Needs `contextStorage()` before it for the `db` metric. Workers advance
- * clocks only across I/O, so durations show time spent waiting on subrequests, not CPU.
+ * What a request leaves for operators, on one clock: `X-Process-Time` (milliseconds),
+ * `Server-Timing` with `app`, `db` (time in database round trips, and how many) and any metric
+ * recorded with {@link recordTiming}, and one JSON log line (request id, method, matched route,
+ * status, duration, user id; `error` level for 5xx, `info` otherwise). Runs after `requestId()`,
+ * and after `contextStorage()` for the `db` metric. Workers advance clocks only across I/O, so
+ * durations show time spent waiting on subrequests, not CPU.
  */
-export function timing() {
-  return createMiddleware<AppEnv>(async function timing(c, next) {
+export function observe() {
+  return createMiddleware<AppEnv>(async function observe(c, next) {
     const start = performance.now();
     await next();
     const duration = performance.now() - start;
@@ -50,7 +54,21 @@ export function timing() {
       recordTiming(c, 'db', database.ms, trips);
     }
     recordTiming(c, 'app', duration);
-    c.res.headers.set('X-Process-Time', duration.toFixed(1));
-    c.res.headers.set('Server-Timing', timed[METRICS]?.join(', ') ?? '');
+    const { headers, status } = c.res;
+    headers.set('X-Process-Time', duration.toFixed(1));
+    headers.set('Server-Timing', timed[METRICS]?.join(', ') ?? '');
+
+    const logger = c.get('logger') ?? createLogger('info', { request_id: c.get('requestId') });
+    const level = status >= 500 ? 'error' : 'info';
+    if (!logger.enabled(level)) return;
+    logger[level]('request', {
+      method: c.req.method,
+      route: routePath(c, -1),
+      path: c.req.path,
+      status,
+      duration_ms: Math.round(duration * 10) / 10,
+      user_id: c.get('user')?.id ?? null,
+      ...(status >= 500 && { error: c.error?.message }),
+    });
   });
 }
