@@ -3,10 +3,11 @@
  * `measureBundle`, so its size is the one `npm run check:bundle` gates), the benchmark's own
  * Workers, and a CPU profile of the app's startup from `wrangler check startup`.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { measureBundle } from '../dev/bundle-budget';
 import { runCommand } from './lifecycle';
+import type { CpuProfile } from './profiler';
 
 const ROOT = join(import.meta.dirname, '..');
 
@@ -87,14 +88,6 @@ export interface StartupProfile {
   windowMs: number;
 }
 
-interface CpuProfile {
-  nodes: { id: number; callFrame: { functionName: string } }[];
-  startTime: number;
-  endTime: number;
-  samples?: number[];
-  timeDeltas?: number[];
-}
-
 /** Sums a `.cpuprofile` (times in microseconds) the way `wrangler check startup` reports it. */
 function summarizeProfile(profile: CpuProfile): StartupProfile {
   const names = new Map(profile.nodes.map((node) => [node.id, node.callFrame.functionName]));
@@ -119,21 +112,35 @@ export interface Builds {
   startup: StartupProfile;
 }
 
+/** The app built again without minifying, so a CPU profile names its functions. */
+async function buildReadableApp(outDir: string, settings: WranglerSettings): Promise<BuiltWorker> {
+  await runCommand('wrangler', ['deploy', '--dry-run', '--outdir', outDir, '--minify=false']);
+  const modules = readdirSync(outDir).filter((file) => /\.(m?js|wasm)$/.test(file));
+  return withMainFirst(outDir, modules, settings.main);
+}
+
 /**
  * Builds everything into `workDir`. The bench Workers and the startup profile run in the
- * background while `measureBundle` (synchronous) builds the app into `dist/`.
+ * background while `measureBundle` (synchronous) builds the app into `dist/`. With
+ * `readable`, every Worker that runs is built unminified (the sizes stay the minified ones).
  */
-export async function buildAll(settings: WranglerSettings, workDir: string): Promise<Builds> {
+export async function buildAll(
+  settings: WranglerSettings,
+  workDir: string,
+  readable = false,
+): Promise<Builds> {
+  const benchSettings = readable ? { ...settings, minify: false } : settings;
   const background = Promise.all([
-    buildBenchWorker('baseline', join(workDir, 'baseline'), settings),
-    buildBenchWorker('hash-probe', join(workDir, 'hash-probe'), settings),
+    buildBenchWorker('baseline', join(workDir, 'baseline'), benchSettings),
+    buildBenchWorker('hash-probe', join(workDir, 'hash-probe'), benchSettings),
     profileStartup(join(workDir, 'startup.cpuprofile')),
+    readable ? buildReadableApp(join(workDir, 'app-readable'), settings) : undefined,
   ]);
   // Without a handler until awaited, an early rejection would count as unhandled.
   background.catch(() => undefined);
   const bundle = measureBundle();
-  const [baseline, hashProbe, startup] = await background;
-  const app = withMainFirst(bundle.outDir, bundle.modules, settings.main);
+  const [baseline, hashProbe, startup, readableApp] = await background;
+  const app = readableApp ?? withMainFirst(bundle.outDir, bundle.modules, settings.main);
   return {
     app: { ...app, rawKiB: bundle.rawKiB, gzipKiB: bundle.gzipKiB },
     baseline,

@@ -30,6 +30,12 @@ export interface LoadTiming {
   seconds: number;
 }
 
+/** Called as the measured window opens and as it closes (e.g. to profile just the window). */
+export interface WindowHooks {
+  opened(): Promise<void>;
+  closing(): Promise<void>;
+}
+
 /** One load run's outcome; `T` is what `snapshot` returns. */
 export interface LoadResult<T> {
   /** Snapshots at the start and the end of the window. */
@@ -86,7 +92,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Loads `origin + path` with keep-alive connections (no pipelining): `warmupSeconds`, then
- * the measured window of `seconds`, framed by two calls of `snapshot`.
+ * the measured window of `seconds`, framed by two calls of `snapshot` (and `hooks` inside).
  */
 export async function runLoad<T>(
   origin: string,
@@ -94,6 +100,7 @@ export async function runLoad<T>(
   plan: RequestPlan,
   timing: LoadTiming,
   snapshot: () => Promise<T>,
+  hooks?: WindowHooks,
 ): Promise<LoadResult<T>> {
   const latencies = new Float64Array(MAX_SAMPLES);
   let samples = 0;
@@ -125,9 +132,11 @@ export async function runLoad<T>(
     measuring = true;
     const started = performance.now();
     const before = await snapshot();
+    await hooks?.opened();
     await sleep(timing.seconds * 1000);
     measuring = false;
     const seconds = (performance.now() - started) / 1000;
+    await hooks?.closing();
     const after = await snapshot();
     instance.stop();
     const result = await done;

@@ -5,7 +5,8 @@
  */
 import type { Settings } from '../src/env';
 import type { AppClient } from './fixtures';
-import { type RequestPlan, runLoad, sendSequentially } from './load';
+import { type RequestPlan, runLoad, sendSequentially, type WindowHooks } from './load';
+import { type HotFunction, type Profiler, saveProfile } from './profiler';
 import type { Scenario } from './scenarios';
 
 /** Where the counters come from. */
@@ -22,6 +23,8 @@ export interface Probes {
   /** `GET …/__local/stats?tag=` of the local Postgres and Redis endpoints. */
   dbStatsUrl: string;
   redisStatsUrl: string;
+  /** With `--profile`: a profiler per Worker, and where the profiles go. */
+  profiling?: { profilers: Record<Scenario['target'], Profiler>; dir: string };
 }
 
 /** How long and how hard to load, and how many requests to count subrequests over. */
@@ -74,6 +77,8 @@ export interface ScenarioResult {
   dbQueries: number;
   redisRequests: number;
   redisCommands: number;
+  /** With `--profile`: the window's profile file and its hottest functions. */
+  profile?: { file: string; hottest: HotFunction[] };
 }
 
 interface Counts {
@@ -157,7 +162,17 @@ async function load(
   const connections = scenario.connections ?? settings.connections;
   const timing = { connections, warmupSeconds: settings.warmupSeconds, seconds: settings.seconds };
   await settle(probes);
-  const run = await runLoad(origin, scenario.path, plan, timing, async () => cpuNow(probes));
+  const profiling = probes.profiling;
+  const profiler = profiling?.profilers[scenario.target];
+  let profile: ScenarioResult['profile'];
+  const hooks: WindowHooks | undefined = profiling &&
+    profiler && {
+      opened: () => profiler.start(),
+      closing: async () => {
+        profile = saveProfile(await profiler.stop(), profiling.dir, scenario.name);
+      },
+    };
+  const run = await runLoad(origin, scenario.path, plan, timing, async () => cpuNow(probes), hooks);
   const requests = sum(run.statuses);
   const workerdMs = run.after.workerdMs - run.before.workerdMs;
   const wallMs = run.seconds * 1000;
@@ -178,7 +193,7 @@ async function load(
     workerdBusy: round(workerdMs / wallMs, 2),
     generatorBusy: round((run.after.ownMs - run.before.ownMs) / wallMs, 2),
   };
-  return { numbers, allStatuses: run.allStatuses };
+  return { numbers, allStatuses: run.allStatuses, profile };
 }
 
 /** Prepares `scenario`, loads it unless it is `countOnly`, then counts its subrequests. */
@@ -219,6 +234,7 @@ export async function measureScenario(
     unexpected: sum(allStatuses) - (allStatuses[scenario.expect] ?? 0) + failed,
     countedRequests: settings.countedRequests,
     ...subrequests,
+    ...(loaded?.profile && { profile: loaded.profile }),
   };
 }
 

@@ -16,6 +16,8 @@ export interface BenchOptions {
   redis: 'auto' | 'embedded' | 'server';
   /** Scenario names to run; empty means all. */
   only: string[];
+  /** Write a CPU profile of each loaded scenario's window (see {@link USAGE}). */
+  profile: boolean;
   out: string;
 }
 
@@ -29,6 +31,10 @@ export const USAGE = `npm run bench -- [options]
   --redis <engine>   auto (default): a private redis-server when installed, else the local
                      cloud's embedded engine; or force "server" / "embedded"
   --only <a,b>       run only these scenarios (the baseline always runs)
+  --profile          also write a CPU profile of each measured window next to the JSON
+                     (profiles/<scenario>.cpuprofile, for Chrome DevTools or speedscope) and
+                     print its hottest functions; the app runs unminified and the profiler
+                     costs CPU, so the run's numbers are not comparable with others
   --out <file>       where to write the JSON (default bench/results/latest.json)
   --help`;
 
@@ -61,6 +67,7 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
       connections: { type: 'string' },
       redis: { type: 'string', default: 'auto' },
       only: { type: 'string' },
+      profile: { type: 'boolean', default: false },
       out: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -84,6 +91,7 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
         ?.split(',')
         .map((name) => name.trim())
         .filter(Boolean) ?? [],
+    profile: values.profile,
     out: values.out ?? join(import.meta.dirname, 'results', 'latest.json'),
   };
 }

@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { migrateDatabase } from '../dev/db/migrate';
 import { startLocalCloud } from '../dev/local-cloud/index';
 import { LOCAL_CREDENTIALS } from '../dev/local-cloud/service';
@@ -15,9 +15,10 @@ import { parseSettings } from '../src/env';
 import { TEST_DATABASE_URL, testBindings } from '../test/test-env';
 import { type Builds, buildAll, readWranglerSettings, type WranglerSettings } from './build';
 import { appClient, localRedis } from './fixtures';
-import { cleanup, handleExits, onCleanup } from './lifecycle';
+import { cleanup, freePort, handleExits, onCleanup } from './lifecycle';
 import { type LoadSettings, measureHash, measureScenario, type Probes } from './measure';
 import { type BenchOptions, parseOptions, USAGE } from './options';
+import { attachProfiler } from './profiler';
 import { chooseRedis } from './redis-server';
 import {
   type BenchReport,
@@ -108,6 +109,7 @@ async function startStack(
     compatibilityDate: settings.compatibilityDate,
     compatibilityFlags: settings.compatibilityFlags,
   };
+  const inspectorPort = options.profile ? await freePort() : undefined;
   const workerd = await startWorkerd(
     [
       { name: 'app', build: builds.app, ...compatibility, bindings: appBindings },
@@ -115,9 +117,10 @@ async function startStack(
       { name: 'hash-probe', build: builds.hashProbe, ...compatibility, bindings: {} },
     ],
     workDir,
-    pinning.workerdCore,
+    { core: pinning.workerdCore, inspectorPort },
   );
   onCleanup(() => workerd.stop());
+  const profiling = inspectorPort ? await attachProfilers(inspectorPort, options.out) : undefined;
   const origin = (name: string) => workerd.origins[name] ?? '';
   const probes: Probes = {
     origins: { app: origin('app'), baseline: origin('baseline') },
@@ -127,6 +130,7 @@ async function startStack(
     workerdCpuMs: workerd.cpuMs,
     dbStatsUrl: `${new URL(cloud.urls.postgres).origin}/__local/stats?tag=${TAG}`,
     redisStatsUrl: `${cloud.urls.redis}/__local/stats?tag=${TAG}`,
+    profiling,
   };
   const environment = {
     pinning: pinning.description,
@@ -134,6 +138,20 @@ async function startStack(
     redis: redis.engine,
   };
   return { probes, hashProbe: origin('hash-probe'), environment };
+}
+
+/** A profiler on the app and one on the baseline; profiles go next to the JSON report. */
+async function attachProfilers(inspectorPort: number, out: string) {
+  const inspector = `127.0.0.1:${inspectorPort}`;
+  const [app, baseline] = await Promise.all([
+    attachProfiler(inspector, 'app'),
+    attachProfiler(inspector, 'baseline'),
+  ]);
+  onCleanup(() => {
+    app.close();
+    baseline.close();
+  });
+  return { profilers: { app, baseline }, dir: join(dirname(out), 'profiles') };
 }
 
 async function runScenarios(scenarios: Scenario[], probes: Probes, load: LoadSettings) {
@@ -163,7 +181,7 @@ async function bench(options: BenchOptions): Promise<BenchReport> {
 
   progress('Building the Worker and the bench Workers, profiling startup…');
   const settings = await readWranglerSettings();
-  const builds = await buildAll(settings, workDir);
+  const builds = await buildAll(settings, workDir, options.profile);
   progress('Starting Redis, the local cloud and workerd…');
   const { probes, hashProbe, environment } = await startStack(options, settings, builds, workDir);
   progress(`Timing ${options.hashes} password hashes…`);

@@ -1,4 +1,5 @@
 /** The benchmark's tables on stdout; `bench:compare` uses {@link table} too. */
+import { relative } from 'node:path';
 import type { BenchReport, BudgetCheck, ScenarioReport } from './report';
 
 /** A plain-text table: columns padded to their widest cell, a rule under the header. */
@@ -84,6 +85,20 @@ export function printReport(report: BenchReport): void {
     `bundle: ${bundle.gzipKiB} KiB gzip; startup: ${startup.activeMs.toFixed(1)} ms CPU`,
     '',
     budgetTable(report.budgets),
+    ...profileLines(report.scenarios),
   ];
   console.log(lines.join('\n'));
+}
+
+/** With `--profile`: each profile's file and its hottest functions by self time. */
+function profileLines(scenarios: ScenarioReport[]): string[] {
+  const lines: string[] = [];
+  for (const { title, profile } of scenarios) {
+    if (!profile) continue;
+    lines.push('', `${title}: ${relative(process.cwd(), profile.file)} (self time, % of samples)`);
+    for (const { frame, selfPercent } of profile.hottest) {
+      lines.push(`  ${selfPercent.toFixed(1).padStart(5)}  ${frame}`);
+    }
+  }
+  return lines;
 }

@@ -119,19 +119,28 @@ async function waitUntilServing(child: ChildProcess, origins: string[], log: () 
   }
 }
 
+/** Where and how workerd runs. */
+export interface WorkerdOptions {
+  /** Pin the process to this CPU with `taskset`. */
+  core?: number;
+  /** Open the inspector (Chrome DevTools Protocol) on `127.0.0.1:<port>`. */
+  inspectorPort?: number;
+}
+
 /**
- * Writes a config for `specs` into `dir` and serves it with `workerd serve`, pinned to
- * `core` with `taskset` when given. Resolves once every socket answers.
+ * Writes a config for `specs` into `dir` and serves it with `workerd serve`. Resolves once
+ * every socket answers.
  */
 export async function startWorkerd(
   specs: WorkerSpec[],
   dir: string,
-  core?: number,
+  { core, inspectorPort }: WorkerdOptions = {},
 ): Promise<Workerd> {
   const ports = await Promise.all(specs.map(() => freePort()));
   const configPath = join(dir, 'workerd.capnp');
   writeFileSync(configPath, capnpConfig(specs, ports, dir));
-  const serve = ['workerd', 'serve', configPath];
+  const inspector = inspectorPort ? [`--inspector-addr=127.0.0.1:${inspectorPort}`] : [];
+  const serve = ['workerd', 'serve', configPath, ...inspector];
   const [command, ...args] = core === undefined ? serve : ['taskset', '-c', String(core), ...serve];
   const child = track(spawn(command as string, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
   let output = '';
