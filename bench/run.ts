@@ -14,7 +14,7 @@ import { LOCAL_CREDENTIALS } from '../dev/local-cloud/service';
 import { parseSettings } from '../src/env';
 import { TEST_DATABASE_URL, testBindings } from '../test/test-env';
 import { type Builds, buildAll, readWranglerSettings, type WranglerSettings } from './build';
-import { appClient, localRedis } from './fixtures';
+import { API, appClient, localRedis } from './fixtures';
 import { cleanup, freePort, handleExits, onCleanup } from './lifecycle';
 import { type LoadSettings, measureHash, measureScenario, type Probes } from './measure';
 import { type BenchOptions, parseOptions, USAGE } from './options';
@@ -29,7 +29,7 @@ import {
   withRatios,
   writeReport,
 } from './report';
-import { SCENARIOS, type Scenario } from './scenarios';
+import { SAME_RESPONSE, SCENARIOS, type Scenario } from './scenarios';
 import { printReport } from './tables';
 import { startWorkerd } from './workerd';
 
@@ -154,6 +154,27 @@ async function attachProfilers(inspectorPort: number, out: string) {
   return { profilers: { app, baseline }, dir: join(dirname(out), 'profiles') };
 }
 
+/** Header names (but `date`) and JSON keys of a response, to compare two of them. */
+async function responseShape(url: string): Promise<string> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  const body = (await response.json()) as Record<string, unknown>;
+  const headers = [...response.headers.keys()].filter((name) => name !== 'date');
+  return `${response.status}; headers: ${headers.sort().join(', ')}; keys: ${Object.keys(body).sort().join(', ')}`;
+}
+
+/** Refuses to compare with a baseline that no longer answers what the app's `/health` does. */
+async function checkSameResponse(probes: Probes): Promise<void> {
+  const [app, copy] = await Promise.all([
+    responseShape(`${probes.origins.app}${API}/health`),
+    responseShape(`${probes.origins.baseline}${SAME_RESPONSE}`),
+  ]);
+  if (app !== copy) {
+    throw new Error(
+      `bench/workers/baseline.ts ${SAME_RESPONSE} no longer answers what GET /health does:\n  app:      ${app}\n  baseline: ${copy}`,
+    );
+  }
+}
+
 async function runScenarios(scenarios: Scenario[], probes: Probes, load: LoadSettings) {
   const results = [];
   for (const scenario of scenarios) {
@@ -184,6 +205,7 @@ async function bench(options: BenchOptions): Promise<BenchReport> {
   const builds = await buildAll(settings, workDir, options.profile);
   progress('Starting Redis, the local cloud and workerd…');
   const { probes, hashProbe, environment } = await startStack(options, settings, builds, workDir);
+  await checkSameResponse(probes);
   progress(`Timing ${options.hashes} password hashes…`);
   const hash = await measureHash(hashProbe, probes.workerdCpuMs, options.hashes);
   const results = await runScenarios(scenarios, probes, {

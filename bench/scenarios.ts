@@ -62,6 +62,8 @@ const LOGINS_PER_ACCOUNT = 9;
 /** TEST-NET-1: an address {@link freshIp} never hands out. */
 const BLOCKED_IP = '192.0.2.1';
 const NOT_FOUND = `${API}/__bench/not-found`;
+/** The baseline Worker's copy of what `GET /health` answers (`bench/workers/baseline.ts`). */
+export const SAME_RESPONSE = '/same-response';
 
 const fromFreshIp = () => ({ headers: { 'CF-Connecting-IP': freshIp() } });
 
@@ -110,6 +112,13 @@ export const SCENARIOS: Scenario[] = [
     title: 'bare Hono "hello" (baseline)',
     target: 'baseline',
     path: '/',
+    expect: 200,
+  },
+  {
+    name: 'same-response',
+    title: "bare Hono, /health's response",
+    target: 'baseline',
+    path: SAME_RESPONSE,
     expect: 200,
   },
   {
