@@ -52,11 +52,16 @@ export async function attachProfiler(inspector: string, service: string): Promis
       result?: unknown;
       error?: { message: string };
     };
-    const waiter = message.id === undefined ? undefined : pending.get(message.id);
-    if (!waiter || message.id === undefined) return;
+    if (message.id === undefined) return; // an event, not an answer
+    const waiter = pending.get(message.id);
     pending.delete(message.id);
-    if (message.error) waiter.reject(new Error(`inspector: ${message.error.message}`));
-    else waiter.resolve(message.result);
+    if (message.error) waiter?.reject(new Error(`inspector: ${message.error.message}`));
+    else waiter?.resolve(message.result);
+  });
+  // workerd gone: nothing will answer, so nothing may wait.
+  socket.addEventListener('close', () => {
+    for (const waiter of pending.values()) waiter.reject(new Error('inspector closed'));
+    pending.clear();
   });
   const send = (method: string, params: object = {}) =>
     new Promise<unknown>((resolve, reject) => {
