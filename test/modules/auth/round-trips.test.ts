@@ -1,10 +1,10 @@
 import { env } from 'cloudflare:test';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it, vi } from 'vitest';
 import { getSettings } from '../../../src/env';
 import { userCacheKey } from '../../../src/modules/users/users.service';
 import { getRedis } from '../../../src/platform/redis';
 import { bearer, login, loginForm, PASSWORD, registerUser } from '../../helpers/users';
-import { API, callWith } from '../../helpers/worker';
+import { API, callWith, DEAD_ENDPOINT } from '../../helpers/worker';
 import { TEST_DATABASE_URL } from '../../test-env';
 
 /** Database round trips the local Postgres endpoint counted for one tag. */
@@ -21,6 +21,10 @@ function tagged() {
   const tag = `rt-${crypto.randomUUID().slice(0, 8)}`;
   return { tag, settings: { DATABASE_URL: `${TEST_DATABASE_URL}?application_name=${tag}` } };
 }
+
+/** The outcome in `Server-Timing: cache;dur=…;desc="hit"`. */
+const cacheMetric = (response: Response) =>
+  /cache;dur=[\d.]+;desc="(\w+)"/.exec(response.headers.get('Server-Timing') ?? '')?.[1];
 
 describe('database round trips (SPEC §10 budgets)', () => {
   it('logs in with at most 2', async () => {
@@ -45,14 +49,37 @@ describe('database round trips (SPEC §10 budgets)', () => {
     const { tag, settings } = tagged();
     const me = () => callWith(settings, `${API}/users/me`, { headers: bearer(access_token) });
 
-    expect((await me()).status).toBe(200);
+    const cached = await me();
+    expect(cached.status).toBe(200);
+    expect(cacheMetric(cached)).toBe('hit');
     expect(await roundTrips(tag)).toBe(0);
 
     await getRedis(getSettings(env)).del(userCacheKey(user.id));
-    expect((await me()).status).toBe(200);
+    const uncached = await me();
+    expect(uncached.status).toBe(200);
+    expect(cacheMetric(uncached)).toBe('miss');
     expect(await roundTrips(tag)).toBe(1);
     expect((await me()).status).toBe(200);
     expect(await roundTrips(tag)).toBe(1);
+  });
+
+  it('answers an authenticated read from the database (1) when Redis is unreachable', async () => {
+    const user = await registerUser();
+    const { access_token } = await login(user);
+    const { tag, settings } = tagged();
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const response = await callWith(
+      { ...settings, UPSTASH_REDIS_REST_URL: DEAD_ENDPOINT, LOG_LEVEL: 'warn' },
+      `${API}/users/me`,
+      { headers: bearer(access_token) },
+    );
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { email: string }).email).toBe(user.email);
+    expect(cacheMetric(response)).toBe('error');
+    expect(await roundTrips(tag)).toBe(1);
+    const lines = warn.mock.calls.map(([line]) => JSON.parse(String(line)));
+    expect(lines).toContainEqual(expect.objectContaining({ message: 'cache unavailable' }));
+    warn.mockRestore();
   });
 
   it('writes a profile change with 1, and the next read finds the new row cached', async () => {
