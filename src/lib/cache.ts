@@ -99,6 +99,38 @@ export async function forget(cache: Cache, ...keys: string[]): Promise<void> {
   await cache.redis.del(...keys.map((key) => KEY_PREFIX + key));
 }
 
+/** `text` as a literal in a Redis glob pattern (`*`, `?`, `[`, `]`, `\` escaped). */
+function globLiteral(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&');
+}
+
+/** Keys per SCAN step of {@link forgetPrefix}. */
+const SCAN_COUNT = 1_000;
+
+/**
+ * Removes every entry whose key starts with `prefix` (e.g. `items:42:` for every cached page
+ * of one owner's list) and returns how many it removed. It walks the whole keyspace with
+ * `SCAN`, one request per ~1,000 keys plus one `DEL` per batch found, so it suits rare, broad
+ * invalidations; on a hot path, tag the entries and use {@link forgetTag}. Entries written
+ * while it runs may survive. Throws when Redis fails.
+ *
+ * @example
+ * await forgetPrefix(c.get('cache'), `items:${ownerId}:`);
+ */
+export async function forgetPrefix(cache: Cache, prefix: string): Promise<number> {
+  const match = `${globLiteral(KEY_PREFIX + prefix)}*`;
+  let removed = 0;
+  let cursor = '0';
+  do {
+    const [next, keys] = await cache.redis.scan(cursor, { match, count: SCAN_COUNT });
+    // Tag sets share the key space; they are indexes, not entries, and expire on their own.
+    const entries = keys.filter((key) => !key.startsWith(TAG_PREFIX));
+    if (entries.length > 0) removed += await cache.redis.del(...entries);
+    cursor = String(next);
+  } while (cursor !== '0');
+  return removed;
+}
+
 /**
  * Removes every entry cached with one of `tags` (see {@link RememberOptions.tags}), atomically
  * and in one request; throws when Redis fails.

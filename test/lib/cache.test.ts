@@ -4,7 +4,14 @@ import { requestId } from 'hono/request-id';
 import { describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
 import type { AppEnv } from '../../src/env';
-import { type Cache, type CacheOutcome, forget, forgetTag, remember } from '../../src/lib/cache';
+import {
+  type Cache,
+  type CacheOutcome,
+  forget,
+  forgetPrefix,
+  forgetTag,
+  remember,
+} from '../../src/lib/cache';
 import { observe } from '../../src/middleware/observe';
 import { services } from '../../src/middleware/services';
 import { getRedis } from '../../src/platform/redis';
@@ -89,6 +96,29 @@ describe('remember()', () => {
     expect(await remember(cache, a, 60, loader(10))).toBe(10);
     expect(await remember(cache, b, 60, loader(20))).toBe(20);
     expect(await remember(cache, other, 60, loader(30))).toBe(3);
+  });
+
+  it('forgets every entry under a key prefix, and only those', async () => {
+    const { cache } = testCache();
+    const owner = `test:prefix:${crypto.randomUUID()}`;
+    const inside = [`${owner}:1:page-0`, `${owner}:1:page-1`];
+    const outside = [`${owner}:10:page-0`, `${owner}:1`];
+    for (const k of [...inside, ...outside]) await remember(cache, k, 60, loader('cached'));
+
+    expect(await forgetPrefix(cache, `${owner}:1:`)).toBe(2);
+
+    for (const k of inside) expect(await remember(cache, k, 60, loader('fresh'))).toBe('fresh');
+    for (const k of outside) expect(await remember(cache, k, 60, loader('fresh'))).toBe('cached');
+  });
+
+  it('reads glob characters in a prefix literally', async () => {
+    const { cache } = testCache();
+    const base = `test:glob:${crypto.randomUUID()}`;
+    await remember(cache, `${base}:[ab]*?x`, 60, loader('literal'));
+    await remember(cache, `${base}:a-x`, 60, loader('other'));
+
+    expect(await forgetPrefix(cache, `${base}:[ab]*?`)).toBe(1);
+    expect(await remember(cache, `${base}:a-x`, 60, loader('fresh'))).toBe('other');
   });
 
   it('costs one Redis request for a hit and two for a miss', async () => {

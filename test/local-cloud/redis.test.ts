@@ -237,6 +237,58 @@ describe('local Redis: data commands through @upstash/redis', () => {
   });
 });
 
+describe('local Redis: glob patterns, as Redis reads them', () => {
+  // Each pattern is relative to the test's key prefix; the expected keys are Redis's answers.
+  const names = ['a*', 'ab', 'abc', 'b', 'c', 'x[1]', 'x1', 'a-b', 'a?'];
+  const cases: [pattern: string, matched: string[]][] = [
+    ['a*', ['a*', 'a-b', 'a?', 'ab', 'abc']],
+    ['a?', ['a*', 'a?', 'ab']],
+    ['a\\*', ['a*']],
+    ['a\\?', ['a?']],
+    ['[ab]', ['b']],
+    ['[^ab]', ['c']],
+    ['[a-c]', ['b', 'c']],
+    ['[c-a]', ['b', 'c']],
+    ['x\\[1\\]', ['x[1]']],
+    ['x[1]', ['x1']],
+    ['a[\\-]b', ['a-b']],
+    ['a[-]b', ['a-b']],
+  ];
+
+  it.each(cases)('KEYS and SCAN MATCH %s', async (pattern, matched) => {
+    const p = keyPrefix();
+    const redis = client();
+    await redis.mset(Object.fromEntries(names.map((name) => [`${p}${name}`, 'v'])));
+    const expected = matched.map((name) => `${p}${name}`).sort();
+    const glob = `${p.replace(/[*?[\]\\]/g, '\\$&')}${pattern}`;
+
+    expect((await redis.keys(glob)).sort()).toEqual(expected);
+    const scanned = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, { match: glob, count: 100 });
+      for (const key of keys) scanned.add(String(key));
+      cursor = String(next);
+    } while (cursor !== '0');
+    expect([...scanned].sort()).toEqual(expected);
+  });
+
+  it('applies the same rules to SSCAN, HSCAN and ZSCAN', async () => {
+    const p = keyPrefix();
+    const redis = client();
+    await redis.sadd(`${p}set`, 'x[1]', 'x1', 'y');
+    await redis.hset(`${p}hash`, { 'x[1]': 'a', x1: 'b', y: 'c' });
+    await redis.zadd(`${p}zset`, { score: 1, member: 'x[1]' }, { score: 2, member: 'x1' });
+
+    const [, members] = await redis.sscan(`${p}set`, 0, { match: 'x\\[*', count: 100 });
+    const [, fields] = await redis.hscan(`${p}hash`, 0, { match: 'x[1]', count: 100 });
+    const [, scored] = await redis.zscan(`${p}zset`, 0, { match: 'x\\[*', count: 100 });
+    expect(members).toEqual(['x[1]']);
+    expect(fields).toEqual(['x1', 'b']);
+    expect(scored).toEqual(['x[1]', 1]);
+  });
+});
+
 describe('local Redis: pipelines, transactions and the wire protocol', () => {
   it('runs a pipeline as one request with per-command results, a failing command yielding its error', async () => {
     const p = keyPrefix();

@@ -15,12 +15,13 @@ import {
 } from './embedded-checks';
 import type { RedisReply } from './engine';
 import { toReply } from './engine';
+import { globMatcher } from './glob';
 
 /*
  * Commands whose ioredis-mock implementation answers differently from Redis: integer
  * validation and overflow, byte lengths, option keywords in lower case, KEEPTTL, EXPIRE
- * options, ZADD INCR / GT / LT, SCAN TYPE, TOUCH, ZPOPMIN scores; and collections left
- * empty, which Redis deletes.
+ * options, ZADD INCR / GT / LT, glob patterns (KEYS, *SCAN MATCH), SCAN TYPE, TOUCH, ZPOPMIN
+ * scores; and collections left empty, which Redis deletes.
  */
 
 /** Runs a write that makes ioredis-mock drop the key's TTL, then restores the TTL. */
@@ -179,26 +180,43 @@ async function zadd(call: MockCall, args: string[]): Promise<unknown> {
   return call('zadd', key, ...passed, ...kept);
 }
 
-/** SCAN with Redis 6's TYPE filter, which ioredis-mock rejects. */
-async function scan(call: MockCall, args: string[]): Promise<unknown> {
-  const [cursor = '', ...options] = args;
+/**
+ * The `*SCAN` family with Redis's pattern rules ({@link globMatcher}) and, for SCAN, Redis 6's
+ * TYPE filter, which ioredis-mock rejects. ioredis-mock picks COUNT elements and this filters
+ * them, as Redis does: a step may return fewer than COUNT, or none, before the cursor ends.
+ * `size` is how many reply items one element takes (2 for HSCAN's field and value).
+ */
+async function scanWithMatch(
+  call: MockCall,
+  command: 'scan' | 'sscan' | 'hscan' | 'zscan',
+  args: string[],
+): Promise<unknown> {
+  const [key, rest] = command === 'scan' ? [undefined, args] : [args[0] ?? '', args.slice(1)];
+  const [cursor = '', ...options] = rest;
   const passed: string[] = [];
   let type: string | undefined;
+  let matches: ((text: string) => boolean) | undefined;
   for (let index = 0; index < options.length; index += 2) {
     const option = options[index]?.toUpperCase();
     const value = options[index + 1];
-    if (value === undefined || !['MATCH', 'COUNT', 'TYPE'].includes(option ?? '')) {
-      throw new Error(SYNTAX);
-    }
+    const allowed = command === 'scan' ? ['MATCH', 'COUNT', 'TYPE'] : ['MATCH', 'COUNT'];
+    if (value === undefined || !allowed.includes(option ?? '')) throw new Error(SYNTAX);
     if (option === 'COUNT' && parseInteger(value) < 1n) throw new Error(SYNTAX);
     if (option === 'TYPE') type = value.toLowerCase();
-    else passed.push(option ?? '', value);
+    else if (option === 'MATCH') matches = globMatcher(value);
+    else passed.push('COUNT', value);
   }
   parseInteger(cursor, 'ERR invalid cursor');
-  const [next, keys] = (await call('scan', cursor, ...passed)) as [string, string[]];
-  if (type === undefined) return [next, keys];
+  const target = key === undefined ? [] : [key];
+  const [next, items] = (await call(command, ...target, cursor, ...passed)) as [string, string[]];
+  const size = command === 'hscan' || command === 'zscan' ? 2 : 1;
   const kept: string[] = [];
-  for (const key of keys) if ((await call('type', key)) === type) kept.push(key);
+  for (let index = 0; index < items.length; index += size) {
+    const element = items[index] ?? '';
+    if (matches && !matches(element)) continue;
+    if (type !== undefined && (await call('type', element)) !== type) continue;
+    kept.push(...items.slice(index, index + size));
+  }
   return [next, kept];
 }
 
@@ -241,7 +259,14 @@ const OVERRIDES: Record<string, Override> = {
     return Buffer.byteLength(String(await call('get', key)));
   },
   zadd: (call, args) => zadd(call, args),
-  scan: (call, args) => scan(call, args),
+  scan: (call, args) => scanWithMatch(call, 'scan', args),
+  sscan: (call, args) => scanWithMatch(call, 'sscan', args),
+  hscan: (call, args) => scanWithMatch(call, 'hscan', args),
+  zscan: (call, args) => scanWithMatch(call, 'zscan', args),
+  keys: async (call, [pattern = '']) => {
+    const matches = globMatcher(pattern);
+    return ((await call('keys', '*')) as string[]).filter(matches);
+  },
   touch: (call, keys) => call('exists', ...keys),
   getrange: async (call, [key = '', start, end]) => {
     const bytes = Buffer.from(String((await call('get', key)) ?? ''));
