@@ -1,21 +1,11 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { capturingLogs } from '../helpers/logs';
 import { API, callWith, DATABASE_DOWN } from '../helpers/worker';
-
-/** The JSON lines written to `console[method]` while `run` ran. */
-async function logged(method: 'log' | 'error', run: () => Promise<unknown>) {
-  const spy = vi.spyOn(console, method).mockImplementation(() => undefined);
-  await run();
-  return spy.mock.calls.map(([line]) => JSON.parse(String(line)) as Record<string, unknown>);
-}
-
-afterEach(() => {
-  vi.restoreAllMocks();
-});
 
 describe('the request log', () => {
   it('writes one info line per request with its id, route, status and duration', async () => {
     const id = `observe-${crypto.randomUUID()}`;
-    const lines = await logged('log', () =>
+    const { lines } = await capturingLogs('log', () =>
       callWith({ LOG_LEVEL: 'info' }, `${API}/health`, { headers: { 'X-Request-ID': id } }),
     );
     const mine = lines.filter((line) => line.request_id === id);
@@ -36,7 +26,7 @@ describe('the request log', () => {
 
   it('logs a 5xx at error level with the error message', async () => {
     const id = `observe-${crypto.randomUUID()}`;
-    const lines = await logged('error', () =>
+    const { lines } = await capturingLogs('error', () =>
       callWith({ ...DATABASE_DOWN, LOG_LEVEL: 'info' }, `${API}/health/db`, {
         headers: { 'X-Request-ID': id },
       }),
@@ -48,7 +38,7 @@ describe('the request log', () => {
 
   it('writes nothing below the configured level', async () => {
     const id = `observe-${crypto.randomUUID()}`;
-    const lines = await logged('log', () =>
+    const { lines } = await capturingLogs('log', () =>
       callWith({ LOG_LEVEL: 'warn' }, `${API}/health`, { headers: { 'X-Request-ID': id } }),
     );
     expect(lines.filter((line) => line.request_id === id)).toEqual([]);

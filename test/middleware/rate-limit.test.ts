@@ -1,11 +1,12 @@
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
-import { afterEach, describe, expect, inject, it, vi } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import type { AppEnv, AppVariables } from '../../src/env';
 import { AppError, problemResponse } from '../../src/lib/errors';
 import { type RateLimitPolicy, rateLimit } from '../../src/middleware/rate-limit';
 import { services } from '../../src/middleware/services';
+import { capturingLogs } from '../helpers/logs';
 import { clientIp } from '../helpers/users';
 import type { Overrides } from '../helpers/worker';
 import { API, call, DEAD_ENDPOINT, readProblem } from '../helpers/worker';
@@ -62,10 +63,6 @@ async function redisRequests(tag: string): Promise<number> {
   const response = await fetch(`${redisUrl()}/__local/stats?tag=${encodeURIComponent(tag)}`);
   return ((await response.json()) as { requests: number }).requests;
 }
-
-afterEach(() => {
-  vi.restoreAllMocks();
-});
 
 describe('rateLimit()', () => {
   it('allows 5 requests per window with RateLimit-* headers, then answers 429 with Retry-After', async () => {
@@ -142,11 +139,11 @@ describe('rateLimit() with Redis unreachable', () => {
   });
 
   it('lets the request through on a fail-open route and logs a warning', async () => {
-    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     const limit = policy({ failure: 'open' });
-    const response = await appWith(limit)('/ok', {}, redisDown);
+    const { result: response, lines } = await capturingLogs('warn', () =>
+      appWith(limit)('/ok', {}, redisDown),
+    );
     expect(response.status).toBe(200);
-    const lines = warn.mock.calls.map(([line]) => JSON.parse(String(line)));
     expect(lines).toContainEqual(
       expect.objectContaining({
         level: 'warn',

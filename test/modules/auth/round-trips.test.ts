@@ -1,8 +1,9 @@
 import { env } from 'cloudflare:test';
-import { describe, expect, inject, it, vi } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { getSettings } from '../../../src/env';
 import { userCacheKey } from '../../../src/modules/users/users.service';
 import { getRedis } from '../../../src/platform/redis';
+import { capturingLogs } from '../../helpers/logs';
 import { bearer, login, loginForm, PASSWORD, registerUser } from '../../helpers/users';
 import { API, callWith, DEAD_ENDPOINT } from '../../helpers/worker';
 import { TEST_DATABASE_URL } from '../../test-env';
@@ -67,19 +68,18 @@ describe('database round trips (SPEC §10 budgets)', () => {
     const user = await registerUser();
     const { access_token } = await login(user);
     const { tag, settings } = tagged();
-    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
-    const response = await callWith(
-      { ...settings, UPSTASH_REDIS_REST_URL: DEAD_ENDPOINT, LOG_LEVEL: 'warn' },
-      `${API}/users/me`,
-      { headers: bearer(access_token) },
+    const { result: response, lines } = await capturingLogs('warn', () =>
+      callWith(
+        { ...settings, UPSTASH_REDIS_REST_URL: DEAD_ENDPOINT, LOG_LEVEL: 'warn' },
+        `${API}/users/me`,
+        { headers: bearer(access_token) },
+      ),
     );
     expect(response.status).toBe(200);
     expect(((await response.json()) as { email: string }).email).toBe(user.email);
     expect(cacheMetric(response)).toBe('error');
     expect(await roundTrips(tag)).toBe(1);
-    const lines = warn.mock.calls.map(([line]) => JSON.parse(String(line)));
     expect(lines).toContainEqual(expect.objectContaining({ message: 'cache unavailable' }));
-    warn.mockRestore();
   });
 
   it('writes a profile change with 1, and the next read finds the new row cached', async () => {
