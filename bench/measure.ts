@@ -3,7 +3,7 @@
  * CPU read around it), then send a few requests one at a time to count its database and Redis
  * round trips exactly (the local cloud's per-tag counters, read with workerd idle).
  */
-import type { Settings } from '../src/env';
+import type { Settings } from '../src/settings';
 import type { AppClient } from './fixtures';
 import { type RequestPlan, runLoad, sendSequentially, type WindowHooks } from './load';
 import { type HotFunction, type Profiler, saveProfile } from './profiler';

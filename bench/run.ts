@@ -11,7 +11,7 @@ import { dirname, join, relative } from 'node:path';
 import { migrateDatabase } from '../dev/db/migrate';
 import { startLocalCloud } from '../dev/local-cloud/index';
 import { LOCAL_CREDENTIALS } from '../dev/local-cloud/service';
-import { parseSettings } from '../src/env';
+import { parseSettings } from '../src/settings';
 import { TEST_DATABASE_URL, testBindings } from '../test/test-env';
 import { type Builds, buildAll, readWranglerSettings, type WranglerSettings } from './build';
 import { API, appClient, localRedis } from './fixtures';

@@ -2,9 +2,10 @@
  * The benchmark's scenarios. Adding one is one entry in {@link SCENARIOS}: what to call, the
  * status every response must have, what to prepare, and the SPEC §10 budgets it checks.
  */
-import type { Settings } from '../src/env';
+
 import { API_POLICY } from '../src/middleware/rate-limit';
 import { userCacheKey } from '../src/modules/users/users.service';
+import type { Settings } from '../src/settings';
 import { type Account, API, type AppClient, freshIp, loginForm, type Tokens } from './fixtures';
 import type { RequestPlan } from './load';
 

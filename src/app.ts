@@ -1,30 +1,26 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Hono, MiddlewareHandler } from 'hono';
 import { contextStorage } from 'hono/context-storage';
 import { createMiddleware } from 'hono/factory';
 import { HTTPException } from 'hono/http-exception';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import { requestId } from 'hono/request-id';
-import type { AppEnv } from './env';
+import type { MergeSchemaPath } from 'hono/types';
+import type { AppEnv } from './context';
 import { AppError, problemResponse } from './lib/errors';
 import { createLogger } from './lib/logger';
 import { observe } from './middleware/observe';
 import { API_POLICY, rateLimit } from './middleware/rate-limit';
-import { bodyLimit, cors, securityHeaders } from './middleware/security';
+import { bodyLimit, cors, jsonBody, securityHeaders } from './middleware/security';
 import { services } from './middleware/services';
-import { authRouter } from './modules/auth/auth.index';
 import { registerDocs } from './modules/docs/docs.index';
-import { healthRouter } from './modules/health/health.index';
-import { jobsRouter } from './modules/jobs/jobs.index';
-import { usersRouter } from './modules/users/users.index';
+import { MODULES } from './modules/index';
 import { sqlState } from './platform/db/client';
 
 /** Maps what Hono and its validators throw onto the error catalogue. */
 function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
   if (error instanceof HTTPException) {
-    if (error.status === 400 && /malformed json/i.test(error.message)) {
-      return new AppError('MALFORMED_JSON', { detail: error.message, cause: error });
-    }
     if (error.status === 413) return new AppError('PAYLOAD_TOO_LARGE', { cause: error });
     if (error.status === 415) return new AppError('UNSUPPORTED_MEDIA_TYPE', { cause: error });
     if (error.status === 401) return new AppError('UNAUTHORIZED', { cause: error });
@@ -44,22 +40,25 @@ function toAppError(error: unknown): AppError {
 }
 
 /**
- * The default rate limit, on every route under `prefix` but health and the docs (no I/O) and
- * the QStash webhook (authenticated by its signature). A set and two prefixes rather than
- * `hono/combine`'s `except`, which runs a router on every request.
+ * `middleware` on every route under `prefix` except the given exact paths and subtrees: a set
+ * and a few prefixes rather than `hono/combine`'s `except`, which runs a router per request.
  */
-function apiRateLimit(prefix: string) {
-  const limit = rateLimit(API_POLICY);
-  const exact = new Set(
-    ['/health', '/openapi.json', '/docs', '/redoc'].map((path) => prefix + path),
-  );
-  const trees = ['/health/', '/jobs/'].map((path) => prefix + path);
-  return createMiddleware<AppEnv>(function apiRateLimit(c, next) {
+function except(
+  prefix: string,
+  skip: { paths?: string[]; trees?: string[] },
+  middleware: MiddlewareHandler<AppEnv>,
+) {
+  const exact = new Set((skip.paths ?? []).map((path) => prefix + path));
+  const trees = (skip.trees ?? []).map((path) => prefix + path);
+  return createMiddleware<AppEnv>(function except(c, next) {
     const { path } = c.req;
     if (exact.has(path) || trees.some((tree) => path.startsWith(tree))) return next();
-    return limit(c, next);
+    return middleware(c, next);
   });
 }
+
+/** The QStash webhook reads its raw body itself: its signature covers the exact bytes. */
+const JOBS = '/jobs/';
 
 /**
  * Builds the whole application: global middleware, error rendering, the v1 modules and the
@@ -78,7 +77,16 @@ export function createApp(prefix: string) {
   app.use(securityHeaders());
   app.use(services());
   app.use(cors());
-  app.use(`${prefix}/*`, apiRateLimit(prefix));
+  // The default rate limit spares health and the docs (no I/O) and the QStash webhook
+  // (authenticated by its signature).
+  app.use(
+    `${prefix}/*`,
+    except(
+      prefix,
+      { paths: ['/health', '/openapi.json', '/docs', '/redoc'], trees: ['/health/', JOBS] },
+      rateLimit(API_POLICY),
+    ),
+  );
   app.use(
     methodNotAllowed({
       app,
@@ -90,11 +98,9 @@ export function createApp(prefix: string) {
     }),
   );
   app.use(bodyLimit());
+  app.use(`${prefix}/*`, except(prefix, { trees: [JOBS] }, jsonBody()));
 
-  app.route(prefix, healthRouter);
-  app.route(prefix, authRouter);
-  app.route(prefix, usersRouter);
-  app.route(prefix, jobsRouter);
+  for (const module of MODULES) app.route(prefix, module.router);
   registerDocs(app, prefix);
 
   app.notFound((c) =>
@@ -127,3 +133,19 @@ export function createApp(prefix: string) {
 }
 
 export type App = ReturnType<typeof createApp>;
+
+type RoutesOf<M> = M extends { router: Hono<AppEnv, infer S> } ? S : never;
+type UnionToIntersection<U> = (U extends unknown ? (union: U) => void : never) extends (
+  intersection: infer I,
+) => void
+  ? I
+  : never;
+
+/**
+ * The app's type with every route of every module, for a typed client:
+ * `hc<AppType>('https://api.example.com')` (README, "A typed client").
+ */
+export type AppType = Hono<
+  AppEnv,
+  MergeSchemaPath<UnionToIntersection<RoutesOf<(typeof MODULES)[number]>>, '/api/v1'>
+>;

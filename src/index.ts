@@ -1,5 +1,6 @@
 import { type App, createApp } from './app';
-import { runScheduled } from './modules/jobs/jobs.cron';
+import { MODULES } from './modules/index';
+import { scheduledHandler } from './modules/jobs/jobs.cron';
 
 const apps = new Map<string, App>();
 
@@ -18,5 +19,5 @@ export default {
   fetch(request, env, ctx) {
     return appFor(env).fetch(request, env, ctx);
   },
-  scheduled: runScheduled,
+  scheduled: scheduledHandler(MODULES),
 } satisfies ExportedHandler<Env>;

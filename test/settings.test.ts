@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseSettings } from '../src/env';
+import { parseSettings } from '../src/settings';
 
 const valid = {
   APP_ENV: 'development',

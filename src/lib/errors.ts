@@ -1,15 +1,23 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
+/** What an error code means to clients: its HTTP status and a short, stable title. */
+export interface ErrorSpec {
+  status: ContentfulStatusCode;
+  title: string;
+}
+
 /**
- * Every error the API answers with, declared once: a stable UPPER_SNAKE code, its HTTP status
- * and a short title. Auth codes follow FastAPI-Users so clients written against the seed work.
+ * The codes every module may answer with. A module declares its own codes with
+ * {@link defineErrors} in its `<module>.errors.ts`, which also adds them to this interface, so
+ * `new AppError('LOGIN_BAD_CREDENTIALS')` type-checks wherever the auth module is part of the app.
  */
-export const ERROR_CATALOGUE = {
+const CORE_ERRORS = {
   BAD_REQUEST: { status: 400, title: 'Bad request' },
   MALFORMED_JSON: { status: 400, title: 'Malformed JSON in request body' },
   UNAUTHORIZED: { status: 401, title: 'Not authenticated' },
   FORBIDDEN: { status: 403, title: 'Forbidden' },
+  ORIGIN_NOT_ALLOWED: { status: 403, title: 'Cross-site request refused' },
   NOT_FOUND: { status: 404, title: 'Not found' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'Request body too large' },
@@ -19,25 +27,56 @@ export const ERROR_CATALOGUE = {
   INTERNAL_ERROR: { status: 500, title: 'Internal server error' },
   DATABASE_UNAVAILABLE: { status: 503, title: 'Database unavailable' },
   SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable' },
-  // Jobs: QStash deliveries to POST /jobs/{task}.
-  JOB_SIGNATURE_INVALID: { status: 401, title: 'Missing or invalid QStash signature' },
-  JOB_IN_PROGRESS: { status: 409, title: 'Another delivery of this message is running' },
-  // Identity, with FastAPI-Users' codes where it has one.
-  REGISTER_USER_ALREADY_EXISTS: { status: 400, title: 'A user with this e-mail already exists' },
-  LOGIN_BAD_CREDENTIALS: { status: 400, title: 'Wrong e-mail or password' },
-  LOGIN_USER_NOT_VERIFIED: { status: 400, title: 'The e-mail address is not verified yet' },
-  VERIFY_USER_BAD_TOKEN: { status: 400, title: 'Invalid or expired verification token' },
-  RESET_PASSWORD_BAD_TOKEN: { status: 400, title: 'Invalid or expired reset token' },
-  UPDATE_USER_EMAIL_ALREADY_EXISTS: {
-    status: 400,
-    title: 'A user with this e-mail already exists',
-  },
-  UPDATE_USER_BAD_CURRENT_PASSWORD: { status: 400, title: 'The current password is wrong' },
-  REFRESH_TOKEN_INVALID: { status: 401, title: 'Invalid, expired or reused refresh token' },
-  ORIGIN_NOT_ALLOWED: { status: 403, title: 'Cross-site request refused' },
-} as const satisfies Record<string, { status: ContentfulStatusCode; title: string }>;
+} as const satisfies Record<string, ErrorSpec>;
 
-export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+type CoreErrors = typeof CORE_ERRORS;
+
+/**
+ * Every error code of the app, with its spec: the core codes above, plus each module's, merged
+ * in by declaration (`declare module '…/lib/errors' { interface ErrorCatalogue extends … }`).
+ */
+export interface ErrorCatalogue extends CoreErrors {}
+
+export type ErrorCode = keyof ErrorCatalogue & string;
+
+const catalogue = new Map<string, ErrorSpec>(Object.entries(CORE_ERRORS));
+
+/**
+ * Declares a module's error codes (UPPER_SNAKE, with status and title) and adds them to the one
+ * catalogue that renders problem+json and the OpenAPI error responses. A code may be declared
+ * once; declaring it again with another meaning is a startup error.
+ *
+ * @example
+ * export const authErrors = defineErrors({
+ *   LOGIN_BAD_CREDENTIALS: { status: 400, title: 'Wrong e-mail or password' },
+ * });
+ * declare module '../../lib/errors' {
+ *   interface ErrorCatalogue extends Codes<typeof authErrors> {}
+ * }
+ */
+export function defineErrors<const T extends Record<string, ErrorSpec>>(errors: T): T {
+  for (const [code, spec] of Object.entries(errors)) {
+    const known = catalogue.get(code);
+    if (known && (known.status !== spec.status || known.title !== spec.title)) {
+      throw new TypeError(`Error code ${code} is declared twice with different meanings`);
+    }
+    catalogue.set(code, spec);
+  }
+  return errors;
+}
+
+/** The catalogue entries of a {@link defineErrors} result, for the declaration merge. */
+export type Codes<T extends Record<string, ErrorSpec>> = { [K in keyof T]: T[K] };
+
+/**
+ * The status and title of `code`. Unknown codes fail loudly: the module that declares the code
+ * is not imported yet (its `<module>.errors.ts` must load before routes that name its codes).
+ */
+export function errorSpec(code: ErrorCode): ErrorSpec {
+  const spec = catalogue.get(code);
+  if (!spec) throw new TypeError(`Unknown error code ${code}: is its module's errors file loaded?`);
+  return spec;
+}
 
 /** One validation failure: where (`body.email`, `query.limit`), what, and zod's issue code. */
 export interface FieldError {
@@ -73,7 +112,7 @@ export class AppError extends Error {
   readonly extensions: Record<string, unknown> | undefined;
 
   constructor(code: ErrorCode, options: AppErrorOptions = {}) {
-    const { status, title } = ERROR_CATALOGUE[code];
+    const { status, title } = errorSpec(code);
     // A 4xx is an answer, not a fault: nobody reads its stack, and capturing one through the
     // middleware chain is a measurable share of the CPU of a 404, 401 or 429.
     const stackTraceLimit = Error.stackTraceLimit;
@@ -108,7 +147,7 @@ export function problemType(code: ErrorCode): string {
 }
 
 export function toProblem(error: AppError, instance: string, requestId: string): Problem {
-  const { title } = ERROR_CATALOGUE[error.code];
+  const { title } = errorSpec(error.code);
   return {
     ...error.extensions,
     type: problemType(error.code),

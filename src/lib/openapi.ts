@@ -1,7 +1,16 @@
-import { OpenAPIHono, type RouteConfig, type RouteHandler, z } from '@hono/zod-openapi';
+import {
+  createRoute,
+  OpenAPIHono,
+  type RouteConfig,
+  type RouteConfigToEnv,
+  type RouteHandler,
+  z,
+} from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
 import type { ZodError } from 'zod';
-import type { AppEnv } from '../env';
-import { AppError, ERROR_CATALOGUE, type ErrorCode, type FieldError, problemType } from './errors';
+import type { AppEnv, AuthedEnv } from '../context';
+import { authenticate, requireSuperuser } from '../middleware/authenticate';
+import { AppError, type ErrorCode, errorSpec, type FieldError, problemType } from './errors';
 
 const TARGET_NAMES: Record<string, string> = {
   json: 'body',
@@ -45,7 +54,7 @@ export function createRouter() {
 export const ProblemSchema = z
   .object({
     type: z.string().openapi({ example: problemType('NOT_FOUND') }),
-    title: z.string().openapi({ example: ERROR_CATALOGUE.NOT_FOUND.title }),
+    title: z.string().openapi({ example: errorSpec('NOT_FOUND').title }),
     status: z.number().int().openapi({ example: 404 }),
     detail: z.string(),
     instance: z.string().openapi({ example: '/api/v1/items/42' }),
@@ -69,7 +78,7 @@ const PROBLEM_CONTENT = { 'application/problem+json': { schema: ProblemSchema } 
 export function errorResponses(...codes: ErrorCode[]) {
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of new Set<ErrorCode>([...codes, 'VALIDATION_ERROR', 'INTERNAL_ERROR'])) {
-    const { status } = ERROR_CATALOGUE[code];
+    const { status } = errorSpec(code);
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
   return Object.fromEntries(
@@ -85,17 +94,89 @@ export function jsonContent<T extends z.ZodType>(schema: T, description: string)
   return { description, content: { 'application/json': { schema } } };
 }
 
-/** `security` of an authenticated route: any one of the schemes the docs declare. */
-export const AUTHENTICATED: { [scheme: string]: string[] }[] = [
-  { OAuth2PasswordBearer: [] },
-  { BearerAuth: [] },
-  { CookieAuth: [] },
-];
-
 /** A required JSON request body for `createRoute`. */
 export function jsonBody<T extends z.ZodType>(schema: T, description?: string) {
   return { required: true, description, content: { 'application/json': { schema } } };
 }
 
-/** A handler typed by its route contract: validated input in, declared responses out. */
-export type AppRouteHandler<R extends RouteConfig> = RouteHandler<R, AppEnv>;
+/**
+ * A handler typed by its route contract: validated input in, declared responses out, and the
+ * variables its guards set (`c.var.user` on {@link authedRoute}s).
+ */
+export type AppRouteHandler<R extends RouteConfig> = RouteHandler<R, AppEnv & RouteConfigToEnv<R>>;
+
+/** `security` of an authenticated route: any one of the schemes the docs declare. */
+const AUTHENTICATED: { [scheme: string]: string[] }[] = [
+  { OAuth2PasswordBearer: [] },
+  { BearerAuth: [] },
+  { CookieAuth: [] },
+];
+
+const SAFE_METHODS = new Set(['get', 'head', 'options']);
+
+/** A route contract for {@link authedRoute} and {@link superuserRoute}. */
+export interface GuardedRouteConfig extends Omit<RouteConfig, 'security' | 'middleware'> {
+  /** The codes the handler itself may answer with; the guards' codes are added for you. */
+  errors?: readonly ErrorCode[];
+}
+
+/**
+ * The codes a guarded route answers before its handler runs: the default rate limit, a missing
+ * or dead token, and on unsafe methods a cookie without an allowed `Origin` (CSRF).
+ */
+function guardErrors(method: string, superuser: boolean): ErrorCode[] {
+  return [
+    'RATE_LIMITED',
+    'UNAUTHORIZED',
+    ...(superuser ? (['FORBIDDEN'] as const) : []),
+    ...(SAFE_METHODS.has(method) ? [] : (['ORIGIN_NOT_ALLOWED'] as const)),
+  ];
+}
+
+function guarded<
+  P extends string,
+  R extends GuardedRouteConfig & { path: P },
+  M extends MiddlewareHandler[],
+>(config: R, middleware: M, superuser: boolean) {
+  const { errors = [], ...route } = config;
+  return createRoute({
+    ...route,
+    security: AUTHENTICATED,
+    middleware,
+    // Typed as the route's own responses: handlers return those and throw the errors, which
+    // `onError` renders; the error entries are for the document.
+    responses: {
+      ...route.responses,
+      ...errorResponses(...guardErrors(route.method, superuser), ...errors),
+    } as R['responses'],
+  });
+}
+
+/**
+ * A route for signed-in users: it gets the security schemes, the `authenticate()` middleware
+ * (so handlers read `c.var.user` and `c.var.auth`, typed as present) and the error responses
+ * that middleware can raise, so the documented errors cannot drift from the thrown ones.
+ *
+ * @example
+ * export const getMe = authedRoute({
+ *   method: 'get', path: '/users/me', tags, summary: 'The current user',
+ *   responses: { 200: jsonContent(UserReadSchema, 'The current user') },
+ * });
+ */
+export function authedRoute<P extends string, R extends GuardedRouteConfig & { path: P }>(
+  config: R,
+) {
+  const middleware: [MiddlewareHandler<AuthedEnv>] = [authenticate()];
+  return guarded(config, middleware, false);
+}
+
+/** Like {@link authedRoute}, for superusers only (others get 403 `FORBIDDEN`). */
+export function superuserRoute<P extends string, R extends GuardedRouteConfig & { path: P }>(
+  config: R,
+) {
+  const middleware: [MiddlewareHandler<AuthedEnv>, MiddlewareHandler<AuthedEnv>] = [
+    authenticate(),
+    requireSuperuser(),
+  ];
+  return guarded(config, middleware, true);
+}

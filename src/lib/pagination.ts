@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import type { Settings } from '../env';
+import type { Settings } from '../settings';
 
 /** The largest Postgres `integer`: ids and offsets beyond it are invalid input, not a 500. */
 export const MAX_INT4 = 2_147_483_647;

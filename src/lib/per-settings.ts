@@ -1,4 +1,4 @@
-import type { Settings } from '../env';
+import type { Settings } from '../settings';
 
 /**
  * Memoises `create` per settings object: settings are parsed once per isolate, so a client

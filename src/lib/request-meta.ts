@@ -1,8 +1,14 @@
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import type { RequestMeta } from '../modules/audit/audit.service';
 
 const ip = z.union([z.ipv4(), z.ipv6()]);
+
+/** Where a request came from, recorded with each audit event. */
+export interface RequestMeta {
+  ip: string | null;
+  userAgent: string | null;
+  requestId: string;
+}
 
 /** The client's IP as Cloudflare reports it, or null when absent or malformed. */
 export function clientIp(c: Context): string | null {

@@ -1,9 +1,10 @@
 import { getCookie } from 'hono/cookie';
 import { createMiddleware } from 'hono/factory';
-import type { AppEnv, Settings } from '../env';
+import type { AuthedEnv } from '../context';
 import { AppError } from '../lib/errors';
 import { authCookieName } from '../modules/auth/auth.cookies';
 import * as authSessions from '../modules/auth/auth.sessions';
+import type { Settings } from '../settings';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const CHALLENGE = { 'WWW-Authenticate': 'Bearer' };
@@ -26,7 +27,7 @@ function isAllowedOrigin(settings: Settings, origin: string | undefined): boolea
  * createRoute({ method: 'get', path: '/users/me', middleware: [authenticate()] as const, … })
  */
 export function authenticate() {
-  return createMiddleware<AppEnv>(async function authenticate(c, next) {
+  return createMiddleware<AuthedEnv>(async function authenticate(c, next) {
     const settings = c.get('settings');
     const header = c.req.header('Authorization');
     let token: string | undefined;
@@ -72,7 +73,7 @@ export function authenticate() {
 
 /** After {@link authenticate}: only superusers pass; others get 403. */
 export function requireSuperuser() {
-  return createMiddleware<AppEnv>(async function requireSuperuser(c, next) {
+  return createMiddleware<AuthedEnv>(async function requireSuperuser(c, next) {
     if (!c.get('user')?.is_superuser) throw new AppError('FORBIDDEN', { detail: 'Superuser only' });
     await next();
   });

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { tryGetContext } from 'hono/context-storage';
 import { createMiddleware } from 'hono/factory';
 import { routePath } from 'hono/route';
-import type { AppEnv } from '../env';
+import type { AppEnv } from '../context';
 import { createLogger } from '../lib/logger';
 import { timeDatabaseRoundTrips } from '../platform/db/client';
 

@@ -1,10 +1,11 @@
 import { Ratelimit } from '@upstash/ratelimit';
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
-import { type AppEnv, type Settings, SettingsError } from '../env';
+import type { AppEnv } from '../context';
 import { AppError } from '../lib/errors';
 import { perSettings } from '../lib/per-settings';
 import { getRedis, REDIS_TIMEOUT_MS } from '../platform/redis';
+import { type Settings, SettingsError } from '../settings';
 
 type Window = `${number} ${'ms' | 's' | 'm' | 'h' | 'd'}`;
 

@@ -3,7 +3,7 @@ import { bodyLimit as honoBodyLimit } from 'hono/body-limit';
 import { cors as honoCors } from 'hono/cors';
 import { createMiddleware } from 'hono/factory';
 import { secureHeaders } from 'hono/secure-headers';
-import type { AppEnv } from '../env';
+import type { AppEnv } from '../context';
 import { AppError } from '../lib/errors';
 import { perSettings } from '../lib/per-settings';
 
@@ -81,6 +81,27 @@ const limiters = perSettings((settings) =>
 export function bodyLimit() {
   return createMiddleware<AppEnv>(function bodyLimit(c, next) {
     return limiters(c.get('settings'))(c, next);
+  });
+}
+
+const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json\s*(;|$)/i;
+
+/**
+ * Parses a JSON request body once, before the validators, so malformed JSON is a 400
+ * `MALFORMED_JSON` problem carrying the parser's `SyntaxError` as its cause (Hono's validator
+ * would throw a bare 400 with only a message). The raw text stays readable too.
+ */
+export function jsonBody() {
+  return createMiddleware<AppEnv>(async function jsonBody(c, next) {
+    if (!JSON_MEDIA_TYPE.test(c.req.header('Content-Type') ?? '')) return next();
+    const text = await c.req.text();
+    try {
+      // No body at all is not malformed: the route's schema says whether one is required.
+      c.req.bodyCache.json = Promise.resolve(text === '' ? undefined : JSON.parse(text));
+    } catch (cause) {
+      throw new AppError('MALFORMED_JSON', { detail: 'Malformed JSON in request body', cause });
+    }
+    await next();
   });
 }
 

@@ -1,10 +1,10 @@
 import { createMiddleware } from 'hono/factory';
-import type { AppEnv } from '../env';
-import { getSettings, SettingsError } from '../env';
+import type { AppEnv } from '../context';
 import { createLogger } from '../lib/logger';
 import { getDatabase } from '../platform/db/client';
 import { getQStash } from '../platform/qstash';
 import { getRedis } from '../platform/redis';
+import { getSettings, SettingsError } from '../settings';
 import { recordTiming } from './observe';
 
 /**

@@ -1,5 +1,5 @@
-import { type Settings, SettingsError } from '../env';
 import type { Logger } from '../lib/logger';
+import { type Settings, SettingsError } from '../settings';
 
 /** One rendered e-mail to one recipient. */
 export interface MailMessage {

@@ -1,7 +1,7 @@
 import { Client, Receiver } from '@upstash/qstash';
 import { decodeJwt } from 'jose';
-import { type Settings, SettingsError } from '../env';
 import { perSettings } from '../lib/per-settings';
+import { type Settings, SettingsError } from '../settings';
 
 export type QStash = Client;
 

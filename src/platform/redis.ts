@@ -1,6 +1,6 @@
 import { Redis } from '@upstash/redis/cloudflare';
-import { type Settings, SettingsError } from '../env';
 import { perSettings } from '../lib/per-settings';
+import { type Settings, SettingsError } from '../settings';
 
 export type { Redis };
 

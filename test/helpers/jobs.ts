@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:test';
 import { Client } from '@upstash/qstash';
 import { SignJWT } from 'jose';
-import { getSettings, type Settings } from '../../src/env';
+import { getSettings, type Settings } from '../../src/settings';
 import { type DrainOptions, drainDeliveries, qstashUrl } from './qstash';
 import { type Overrides, workerWith } from './worker';
 

@@ -1,8 +1,8 @@
 import { env } from 'cloudflare:test';
 import { eq } from 'drizzle-orm';
-import { getSettings } from '../../src/env';
 import { getDatabase } from '../../src/platform/db/client';
 import { users } from '../../src/platform/db/schema';
+import { getSettings } from '../../src/settings';
 import { API, call, callWith, type Overrides } from './worker';
 
 export const PASSWORD = 'Str0ngPassword';

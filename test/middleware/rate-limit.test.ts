@@ -2,7 +2,7 @@ import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:
 import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
 import { describe, expect, inject, it } from 'vitest';
-import type { AppEnv, AppVariables } from '../../src/env';
+import type { AppEnv, AppVariables } from '../../src/context';
 import { AppError, problemResponse } from '../../src/lib/errors';
 import { type RateLimitPolicy, rateLimit } from '../../src/middleware/rate-limit';
 import { services } from '../../src/middleware/services';

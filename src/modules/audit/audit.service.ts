@@ -1,3 +1,4 @@
+import type { RequestMeta } from '../../lib/request-meta';
 import type { Database } from '../../platform/db/client';
 import { auditLog } from '../../platform/db/schema';
 
@@ -14,13 +15,6 @@ export type AuditEvent =
   | 'user_registered'
   | 'user_updated_by_admin'
   | 'user_deleted_by_admin';
-
-/** Where a request came from, recorded with each audit event. */
-export interface RequestMeta {
-  ip: string | null;
-  userAgent: string | null;
-  requestId: string;
-}
 
 export interface AuditEntry {
   event: AuditEvent;

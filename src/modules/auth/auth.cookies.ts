@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { deleteCookie, setCookie } from 'hono/cookie';
-import type { Settings } from '../../env';
+import type { Settings } from '../../settings';
 
 /**
  * `__Host-stratus_auth` (Secure, Path=/, no Domain: the browser pins it to this host) outside

@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { AppEnv } from '../../env';
+import type { AppEnv, AuthedEnv } from '../../context';
 import { AppError } from '../../lib/errors';
 import type { AppRouteHandler } from '../../lib/openapi';
 import { requestMeta } from '../../lib/request-meta';
@@ -50,10 +50,9 @@ export const jwtRefresh: AppRouteHandler<typeof routes.jwtRefresh> = async (c) =
   return c.json(tokens, 200);
 };
 
-const logout = async (c: Context<AppEnv>) => {
+const logout = async (c: Context<AuthedEnv>) => {
   const { user, auth } = c.var;
-  if (user && auth)
-    await authSessions.endSession(c.var, user.id, auth.sessionId, 'logout', requestMeta(c));
+  await authSessions.endSession(c.var, user.id, auth.sessionId, 'logout', requestMeta(c));
 };
 
 export const jwtLogout: AppRouteHandler<typeof routes.jwtLogout> = async (c) => {

@@ -1,6 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { AUTHENTICATED, errorResponses, jsonBody, jsonContent } from '../../lib/openapi';
-import { authenticate } from '../../middleware/authenticate';
+import { authedRoute, errorResponses, jsonBody, jsonContent } from '../../lib/openapi';
 import { UserCreateSchema, UserReadSchema } from '../users/users.schemas';
 import { limits } from './auth.limits';
 import {
@@ -89,17 +88,12 @@ export const jwtRefresh = createRoute({
   },
 });
 
-export const jwtLogout = createRoute({
+export const jwtLogout = authedRoute({
   method: 'post',
   path: '/auth/jwt/logout',
   tags,
   summary: 'End the session of this access token',
-  security: AUTHENTICATED,
-  middleware: [authenticate()],
-  responses: {
-    204: { description: 'Logged out' },
-    ...errorResponses('RATE_LIMITED', 'UNAUTHORIZED'),
-  },
+  responses: { 204: { description: 'Logged out' } },
 });
 
 export const cookieLogin = createRoute({
@@ -112,17 +106,12 @@ export const cookieLogin = createRoute({
   responses: { 204: { description: 'Logged in; the cookie is set' }, ...LOGIN_ERRORS },
 });
 
-export const cookieLogout = createRoute({
+export const cookieLogout = authedRoute({
   method: 'post',
   path: '/auth/cookie/logout',
   tags,
   summary: 'End the cookie session and clear the cookie',
-  security: AUTHENTICATED,
-  middleware: [authenticate()],
-  responses: {
-    204: { description: 'Logged out' },
-    ...errorResponses('RATE_LIMITED', 'UNAUTHORIZED', 'ORIGIN_NOT_ALLOWED'),
-  },
+  responses: { 204: { description: 'Logged out' } },
 });
 
 export const requestVerifyToken = emailRequest(

@@ -1,9 +1,10 @@
 import { eq, sql } from 'drizzle-orm';
 import { AppError } from '../../lib/errors';
+import type { RequestMeta } from '../../lib/request-meta';
 import { burnPasswordCheck, hashPassword, verifyPassword } from '../../platform/crypto/password';
 import { generateToken, hashToken } from '../../platform/crypto/tokens';
 import { sessions, users } from '../../platform/db/schema';
-import { auditInsert, type RequestMeta } from '../audit/audit.service';
+import { auditInsert } from '../audit/audit.service';
 import { enqueue } from '../jobs/jobs.service';
 import type { UserRead } from '../users/users.schemas';
 import * as usersService from '../users/users.service';

@@ -1,13 +1,14 @@
-import type { Redis } from '@upstash/redis/cloudflare';
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';
-import type { Settings } from '../../env';
-import type { Cache } from '../../lib/cache';
 import { AppError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
+import type { RequestMeta } from '../../lib/request-meta';
+import type { Cache } from '../../platform/cache';
 import { generateToken, hashToken } from '../../platform/crypto/tokens';
 import type { Database } from '../../platform/db/client';
 import { sessions, users } from '../../platform/db/schema';
-import { auditInsert, type RequestMeta } from '../audit/audit.service';
+import type { Redis } from '../../platform/redis';
+import type { Settings } from '../../settings';
+import { auditInsert } from '../audit/audit.service';
 import * as usersService from '../users/users.service';
 import { type AccessClaims, signAccessToken, verifyAccessToken } from './auth.tokens';
 

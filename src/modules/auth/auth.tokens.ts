@@ -1,7 +1,7 @@
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
-import type { Settings } from '../../env';
 import { AppError } from '../../lib/errors';
 import { perSettings } from '../../lib/per-settings';
+import type { Settings } from '../../settings';
 
 /** RFC 9068's type for access tokens: a refresh token or an ID token can never pass as one. */
 const ACCESS_TOKEN_TYPE = 'at+jwt';

@@ -1,6 +1,6 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import type { AppEnv } from '../../env';
+import type { AppEnv } from '../../context';
 
 type OpenAPIDocument = ReturnType<OpenAPIHono['getOpenAPI31Document']>;
 

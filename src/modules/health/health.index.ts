@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import { AppError } from '../../lib/errors';
 import { createRouter, errorResponses, jsonContent } from '../../lib/openapi';
 import type { Database } from '../../platform/db/client';
+import { defineModule } from '../module';
 
 const HealthSchema = z
   .object({
@@ -70,7 +71,7 @@ async function check(probe: () => Promise<unknown>): Promise<Check> {
 
 const pingDatabase = (db: Database) => db.execute(sql`select 1`);
 
-export const healthRouter = createRouter()
+const router = createRouter()
   .openapi(routes.live, (c) => {
     const { PROJECT_NAME, VERSION, APP_ENV } = c.get('settings');
     return c.json(
@@ -103,3 +104,6 @@ export const healthRouter = createRouter()
     }
     return c.json({ status: 'ready' as const, checks }, 200);
   });
+
+/** Liveness and readiness probes. */
+export const healthModule = defineModule({ name: 'health', router });

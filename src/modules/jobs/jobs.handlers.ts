@@ -1,7 +1,7 @@
 import type { Context, Handler } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ZodError } from 'zod';
-import type { AppEnv } from '../../env';
+import type { AppEnv } from '../../context';
 import { AppError, toProblem } from '../../lib/errors';
 import { fieldErrors } from '../../lib/openapi';
 import { signatureId, verifyDelivery } from '../../platform/qstash';

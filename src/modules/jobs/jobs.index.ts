@@ -1,14 +1,24 @@
 import { createRouter } from '../../lib/openapi';
+import { defineModule } from '../module';
+import { jobsErrors } from './jobs.errors';
 import * as handlers from './jobs.handlers';
 import * as routes from './jobs.routes';
+import { jobsTasks } from './jobs.tasks';
 
-/** `POST /jobs/{task}`: where QStash delivers queued tasks. */
-export const jobsRouter = createRouter();
-jobsRouter.openAPIRegistry.registerComponent('securitySchemes', routes.QSTASH_SIGNATURE, {
+const router = createRouter();
+router.openAPIRegistry.registerComponent('securitySchemes', routes.QSTASH_SIGNATURE, {
   type: 'apiKey',
   in: 'header',
   name: 'Upstash-Signature',
   description: 'The JWT QStash signs each delivery with (current or next signing key).',
 });
-jobsRouter.openAPIRegistry.registerPath(routes.run);
-jobsRouter.post(routes.run.getRoutingPath(), handlers.run);
+router.openAPIRegistry.registerPath(routes.run);
+router.post(routes.run.getRoutingPath(), handlers.run);
+
+/** `POST /jobs/{task}`: where QStash delivers the tasks every module declares. */
+export const jobsModule = defineModule({
+  name: 'jobs',
+  router,
+  errors: jobsErrors,
+  tasks: jobsTasks,
+});

@@ -1,12 +1,10 @@
-import type { ZodError, ZodType } from 'zod';
-import type { Settings } from '../../env';
+import type { ZodError } from 'zod';
 import { getQStash } from '../../platform/qstash';
 import type { Redis } from '../../platform/redis';
+import type { Settings } from '../../settings';
 import {
-  isTaskName,
+  findTask,
   type JobDeps,
-  TASKS,
-  type Task,
   type TaskMeta,
   type TaskName,
   type TaskPayload,
@@ -58,7 +56,8 @@ export async function enqueue<N extends TaskName>(
   payload: TaskPayload<N>,
   options: EnqueueOptions = {},
 ): Promise<string> {
-  const definition = TASKS[task];
+  const definition = findTask(task);
+  if (!definition) throw new TypeError(`Task ${task} is not registered: is its module in the app?`);
   const body: unknown = definition.payload.parse(payload);
   const published = await getQStash(deps.settings).publishJSON({
     url: taskUrl(deps.settings, task),
@@ -106,8 +105,8 @@ export async function runDelivery(
   deps: JobDeps & { redis: Redis },
   delivery: Delivery,
 ): Promise<DeliveryOutcome> {
-  if (!isTaskName(delivery.task)) return { outcome: 'unknown_task' };
-  const definition: Task<ZodType> = TASKS[delivery.task];
+  const definition = findTask(delivery.task);
+  if (!definition) return { outcome: 'unknown_task' };
   let json: unknown;
   try {
     json = JSON.parse(delivery.body);

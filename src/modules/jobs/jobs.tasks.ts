@@ -1,11 +1,9 @@
-import { and, eq, gt, isNull, lt, notExists, or, sql } from 'drizzle-orm';
-import { alias } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
 import { z } from 'zod';
-import type { Settings } from '../../env';
 import type { Logger } from '../../lib/logger';
 import type { Database } from '../../platform/db/client';
-import { oneTimeTokens, sessions, users } from '../../platform/db/schema';
 import { MailError, sendMail } from '../../platform/mail';
+import type { Settings } from '../../settings';
 import { renderMail, type SendEmailPayload, sendEmailPayload } from './jobs.mail-templates';
 
 /** What task handlers receive: the same clients a request has. */
@@ -43,12 +41,14 @@ export class NonRetryableError extends Error {
   override readonly name = 'NonRetryableError';
 }
 
-const task = <S extends z.ZodType>(definition: Task<S>): Task<S> => definition;
+/** A task, typed by its payload schema. */
+export const task = <S extends z.ZodType>(definition: Task<S>): Task<S> => definition;
 
-/** Housekeeping tasks take no input. */
-const noPayload = z.object({}).strict().default({});
+/** The payload of a task that takes no input (housekeeping). */
+export const noPayload = z.object({}).strict().default({});
 
-const daysAgo = (days: number) => sql`now() - make_interval(days => ${days}::int)`;
+/** `now()` minus `days` days, for retention cut-offs. */
+export const daysAgo = (days: number) => sql`now() - make_interval(days => ${days}::int)`;
 
 async function sendEmail(deps: JobDeps, payload: SendEmailPayload, meta: TaskMeta) {
   const mail = renderMail(payload, deps.settings.PROJECT_NAME);
@@ -63,66 +63,46 @@ async function sendEmail(deps: JobDeps, payload: SendEmailPayload, meta: TaskMet
 }
 
 /**
- * Deletes one-time tokens and sessions that expired, were used or were revoked more than
- * `TOKEN_RETENTION_DAYS` ago, in one transaction. A revoked session stays while its family has
- * a live member: presenting it again is how the reuse of a stolen refresh token is detected.
+ * Every task QStash can deliver to `POST /jobs/{task}`, by name: each module's tasks, merged in
+ * by declaration like the error codes (`declare module '…/jobs/jobs.tasks' { interface
+ * TaskRegistry extends TasksOf<typeof myTasks> {} }`), so `enqueue(deps, 'name', payload)` is
+ * typed by the task's schema.
  */
-async function cleanupExpiredTokens({ db, settings, logger }: JobDeps) {
-  const before = daysAgo(settings.TOKEN_RETENTION_DAYS);
-  const member = alias(sessions, 'member');
-  const liveMember = db
-    .select({ id: member.id })
-    .from(member)
-    .where(
-      and(
-        eq(member.familyId, sessions.familyId),
-        isNull(member.revokedAt),
-        gt(member.expiresAt, sql`now()`),
-      ),
-    );
-  const [tokens, ended] = await db.batch([
-    db
-      .delete(oneTimeTokens)
-      .where(or(lt(oneTimeTokens.expiresAt, before), lt(oneTimeTokens.usedAt, before))),
-    db
-      .delete(sessions)
-      .where(
-        or(
-          lt(sessions.expiresAt, before),
-          and(lt(sessions.revokedAt, before), notExists(liveMember)),
-        ),
-      ),
-  ]);
-  logger.info('expired tokens cleaned up', {
-    one_time_tokens: tokens.rowCount,
-    sessions: ended.rowCount,
-  });
-}
+export interface TaskRegistry extends TasksOf<typeof jobsTasks> {}
 
-/** Hard-deletes users soft-deleted more than `SOFT_DELETE_RETENTION_DAYS` ago (their rows cascade). */
-async function purgeSoftDeleted({ db, settings, logger }: JobDeps) {
-  const purged = await db
-    .delete(users)
-    .where(lt(users.deletedAt, daysAgo(settings.SOFT_DELETE_RETENTION_DAYS)));
-  logger.info('soft-deleted users purged', { users: purged.rowCount });
-}
+export type TaskName = keyof TaskRegistry & string;
 
-/**
- * Every task QStash can deliver to `POST /jobs/{task}`, by name. Add one here and it can be
- * enqueued (`enqueue(deps, 'name', payload)`, typed by its schema) and scheduled from cron.
- */
-export const TASKS = {
-  send_email: task({ payload: sendEmailPayload, retries: 5, handler: sendEmail }),
-  cleanup_expired_tokens: task({ payload: noPayload, retries: 3, handler: cleanupExpiredTokens }),
-  purge_soft_deleted: task({ payload: noPayload, retries: 3, handler: purgeSoftDeleted }),
-};
-
-export type TaskName = keyof typeof TASKS;
+/** The {@link TaskRegistry} entries of a {@link defineTasks} result. */
+export type TasksOf<T extends Record<string, Task<z.ZodType>>> = { [K in keyof T]: T[K] };
 
 /** What `enqueue` accepts for a task: its schema's input (defaults may be left out). */
-export type TaskPayload<N extends TaskName> = z.input<(typeof TASKS)[N]['payload']>;
+export type TaskPayload<N extends TaskName> =
+  TaskRegistry[N] extends Task<infer S> ? z.input<S> : never;
 
-/** Whether `name` is a registered task (a URL segment can be anything). */
-export function isTaskName(name: string): name is TaskName {
-  return Object.hasOwn(TASKS, name);
+const registry = new Map<string, Task<z.ZodType>>();
+
+/**
+ * Declares a module's queued tasks and registers them under their names. A name may be
+ * declared once.
+ *
+ * @example
+ * export const usersTasks = defineTasks({
+ *   purge_soft_deleted: task({ payload: noPayload, retries: 3, handler: purgeSoftDeleted }),
+ * });
+ */
+export function defineTasks<const T extends Record<string, Task<z.ZodType>>>(tasks: T): T {
+  for (const [name, definition] of Object.entries(tasks)) {
+    if (registry.has(name)) throw new TypeError(`Task ${name} is declared twice`);
+    registry.set(name, definition);
+  }
+  return tasks;
 }
+
+/** The registered task called `name` (a URL segment can be anything), or undefined. */
+export function findTask(name: string): Task<z.ZodType> | undefined {
+  return registry.get(name);
+}
+
+export const jobsTasks = defineTasks({
+  send_email: task({ payload: sendEmailPayload, retries: 5, handler: sendEmail }),
+});

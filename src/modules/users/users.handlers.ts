@@ -1,30 +1,20 @@
-import type { Context } from 'hono';
-import type { AppEnv } from '../../env';
 import { AppError } from '../../lib/errors';
 import type { AppRouteHandler } from '../../lib/openapi';
 import { resolvePage } from '../../lib/pagination';
 import { requestMeta } from '../../lib/request-meta';
 import * as authSessions from '../auth/auth.sessions';
 import type * as routes from './users.routes';
-import type { CachedUser } from './users.service';
 import * as usersService from './users.service';
 
-/** Set by `authenticate()`, which every route here runs first. */
-function currentUser(c: Context<AppEnv>): CachedUser {
-  const user = c.get('user');
-  if (!user) throw new AppError('UNAUTHORIZED');
-  return user;
-}
-
 export const getMe: AppRouteHandler<typeof routes.getMe> = (c) => {
-  const { token_version: _, ...user } = currentUser(c);
+  const { token_version: _, ...user } = c.get('user');
   return c.json(user, 200);
 };
 
 export const patchMe: AppRouteHandler<typeof routes.patchMe> = async (c) => {
   const user = await usersService.updateMe(
     c.var,
-    currentUser(c),
+    c.get('user'),
     c.req.valid('json'),
     requestMeta(c),
   );
@@ -34,8 +24,8 @@ export const patchMe: AppRouteHandler<typeof routes.patchMe> = async (c) => {
 export const listMySessions: AppRouteHandler<typeof routes.listMySessions> = async (c) => {
   const sessions = await authSessions.listSessions(
     c.var,
-    currentUser(c).id,
-    c.get('auth')?.sessionId ?? '',
+    c.get('user').id,
+    c.get('auth').sessionId,
   );
   return c.json(sessions, 200);
 };
@@ -44,7 +34,7 @@ export const deleteMySession: AppRouteHandler<typeof routes.deleteMySession> = a
   const { id } = c.req.valid('param');
   const ended = await authSessions.endSession(
     c.var,
-    currentUser(c).id,
+    c.get('user').id,
     id,
     'session_revoked',
     requestMeta(c),
@@ -66,7 +56,7 @@ export const getUser: AppRouteHandler<typeof routes.getUser> = async (c) => {
 export const patchUser: AppRouteHandler<typeof routes.patchUser> = async (c) => {
   const user = await usersService.adminUpdateUser(
     c.var,
-    currentUser(c).id,
+    c.get('user').id,
     c.req.valid('param').id,
     c.req.valid('json'),
     requestMeta(c),
@@ -75,6 +65,6 @@ export const patchUser: AppRouteHandler<typeof routes.patchUser> = async (c) => 
 };
 
 export const deleteUser: AppRouteHandler<typeof routes.deleteUser> = async (c) => {
-  await usersService.deleteUser(c.var, currentUser(c).id, c.req.valid('param').id, requestMeta(c));
+  await usersService.deleteUser(c.var, c.get('user').id, c.req.valid('param').id, requestMeta(c));
   return c.body(null, 204);
 };

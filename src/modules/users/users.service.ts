@@ -1,16 +1,17 @@
-import type { Redis } from '@upstash/redis/cloudflare';
 import { and, count, desc, eq, ilike, isNull, or, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
-import type { Settings } from '../../env';
 import { AppError } from '../../lib/errors';
 import type { Page } from '../../lib/pagination';
 import { toPage } from '../../lib/pagination';
+import type { RequestMeta } from '../../lib/request-meta';
 import { hashPassword, verifyPassword } from '../../platform/crypto/password';
 import { generateToken, hashToken } from '../../platform/crypto/tokens';
 import { type Database, sqlState } from '../../platform/db/client';
 import { oneTimeTokens, sessions, users } from '../../platform/db/schema';
-import { auditInsert, type RequestMeta } from '../audit/audit.service';
+import type { Redis } from '../../platform/redis';
+import type { Settings } from '../../settings';
+import { auditInsert } from '../audit/audit.service';
 import { enqueue } from '../jobs/jobs.service';
 import type { AdminUserUpdate, UserRead, UserUpdate } from './users.schemas';
 

@@ -1,7 +1,7 @@
 import { neon, neonConfig } from '@neondatabase/serverless';
 import { drizzle } from 'drizzle-orm/neon-http';
-import type { Settings } from '../../env';
 import { perSettings } from '../../lib/per-settings';
+import type { Settings } from '../../settings';
 import * as schema from './schema';
 
 /** Drizzle over Neon's HTTP driver: every query is one `fetch`, a `db.batch` one transaction. */

@@ -1,8 +1,8 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, inject, it } from 'vitest';
-import { getSettings } from '../../../src/env';
 import { userCacheKey } from '../../../src/modules/users/users.service';
 import { getRedis } from '../../../src/platform/redis';
+import { getSettings } from '../../../src/settings';
 import { capturingLogs } from '../../helpers/logs';
 import { bearer, login, loginForm, PASSWORD, registerUser } from '../../helpers/users';
 import { API, callWith, DEAD_ENDPOINT } from '../../helpers/worker';

@@ -1,7 +1,8 @@
 import { createScheduledController, env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import worker from '../../../src/index';
-import { CRON_TASKS } from '../../../src/modules/jobs/jobs.cron';
+import { MODULES } from '../../../src/modules/index';
+import { cronTable } from '../../../src/modules/jobs/jobs.cron';
 import wranglerToml from '../../../wrangler.toml?raw';
 import { deliverJobs } from '../../helpers/jobs';
 import { localQStashMessages } from '../../helpers/qstash';
@@ -62,6 +63,6 @@ describe('scheduled()', () => {
     const crons = /^crons\s*=\s*\[(.*)\]/m.exec(wranglerToml)?.[1] ?? '';
     const declared = [...crons.matchAll(/"([^"]+)"/g)].map((match) => match[1]);
     expect(declared.length).toBeGreaterThan(0);
-    expect(declared.sort()).toEqual(Object.keys(CRON_TASKS).sort());
+    expect(declared.sort()).toEqual([...cronTable(MODULES).keys()].sort());
   });
 });

@@ -1,10 +1,10 @@
 import { env } from 'cloudflare:test';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { getSettings } from '../../../src/env';
 import { cacheUser } from '../../../src/modules/users/users.service';
 import { users } from '../../../src/platform/db/schema';
 import { getRedis } from '../../../src/platform/redis';
+import { getSettings } from '../../../src/settings';
 import { waitForMail } from '../../helpers/mail';
 import {
   authed,

@@ -1,5 +1,5 @@
-import { SettingsError } from '../env';
-import type { Redis } from '../platform/redis';
+import { SettingsError } from '../settings';
+import type { Redis } from './redis';
 
 /** What a lookup found: the value, nothing, or a Redis failure (then the loader runs). */
 export type CacheOutcome = 'hit' | 'miss' | 'error';

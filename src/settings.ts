@@ -1,11 +1,4 @@
 import { z } from 'zod';
-import type { Cache } from './lib/cache';
-import type { Logger } from './lib/logger';
-import type { AccessClaims } from './modules/auth/auth.tokens';
-import type { CachedUser } from './modules/users/users.service';
-import type { Database } from './platform/db/client';
-import type { QStash } from './platform/qstash';
-import type { Redis } from './platform/redis';
 
 const integer = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const flag = (fallback: boolean) =>
@@ -144,30 +137,4 @@ export function getSettings(env: Env): Settings {
     parsed.set(env, settings);
   }
   return settings;
-}
-
-/**
- * Per-request values, set by the `services` middleware and the auth middleware. Read one with
- * `c.get('settings')`: hono builds `c.var` afresh from all of them on every access, so `c.var`
- * is for handing the whole set to a service once (`authService.login(c.var, …)`).
- */
-export interface AppVariables {
-  requestId: string;
-  settings: Settings;
-  logger: Logger;
-  db: Database;
-  redis: Redis;
-  /** Redis plus the `Server-Timing` report: what `remember` / `forget` take. */
-  cache: Cache;
-  qstash: QStash;
-  /** The authenticated user, set by the `authenticate` middleware on protected routes. */
-  user?: CachedUser;
-  /** The verified claims of the access token that authenticated the request. */
-  auth?: AccessClaims;
-}
-
-/** The Hono environment of every router in the app. */
-export interface AppEnv {
-  Bindings: Env;
-  Variables: AppVariables;
 }

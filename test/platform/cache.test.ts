@@ -3,7 +3,9 @@ import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
 import { describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
-import type { AppEnv } from '../../src/env';
+import type { AppEnv } from '../../src/context';
+import { observe } from '../../src/middleware/observe';
+import { services } from '../../src/middleware/services';
 import {
   type Cache,
   type CacheOutcome,
@@ -11,9 +13,7 @@ import {
   forgetPrefix,
   forgetTag,
   remember,
-} from '../../src/lib/cache';
-import { observe } from '../../src/middleware/observe';
-import { services } from '../../src/middleware/services';
+} from '../../src/platform/cache';
 import { getRedis } from '../../src/platform/redis';
 import { settingsWith } from '../helpers/jobs';
 import { DEAD_ENDPOINT } from '../helpers/worker';
