@@ -81,7 +81,7 @@ async function buildBenchWorker(
 }
 
 /** CPU profile of the app's startup (the evaluation of its modules), in milliseconds. */
-export interface StartupProfile {
+interface StartupProfile {
   /** Sampled time not idle: the startup CPU the 1 s Workers limit is about. */
   activeMs: number;
   /** From the first to the last sample, idle included. */

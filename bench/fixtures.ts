@@ -6,7 +6,7 @@
 /** The API prefix (`API_V1_PREFIX` of wrangler.toml). */
 export const API = '/api/v1';
 /** The password of every benchmark account. */
-export const PASSWORD = 'Bench-Password-0123';
+const PASSWORD = 'Bench-Password-0123';
 
 let addresses = 0;
 

@@ -37,7 +37,7 @@ export interface LoadSettings {
 }
 
 /** What the load phase measured. */
-export interface LoadNumbers {
+interface LoadNumbers {
   connections: number;
   /** Responses in the measured window, and its length. */
   requests: number;

@@ -90,7 +90,7 @@ export interface HotFunction {
 }
 
 /** The functions with the most samples of their own, highest first. */
-export function hottestFunctions(profile: CpuProfile, count: number): HotFunction[] {
+function hottestFunctions(profile: CpuProfile, count: number): HotFunction[] {
   const frames = new Map(
     profile.nodes.map(({ id, callFrame: { functionName, url, lineNumber } }) => {
       const file = url.split('/').pop();

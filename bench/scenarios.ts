@@ -1,6 +1,6 @@
 /**
  * The benchmark's scenarios. Adding one is one entry in {@link SCENARIOS}: what to call, the
- * status every response must have, what to prepare, and the SPEC §10 budgets it checks.
+ * status every response must have, what to prepare, and the budgets of BENCHMARKS.md it checks.
  */
 
 import { API_POLICY } from '../src/middleware/rate-limit';
@@ -10,7 +10,7 @@ import { type Account, API, type AppClient, freshIp, loginForm, type Tokens } fr
 import type { RequestPlan } from './load';
 
 /** What a scenario's `prepare` gets. */
-export interface ScenarioContext {
+interface ScenarioContext {
   client: AppClient;
   /** The app's settings, as parsed from its bindings. */
   settings: Settings;
@@ -29,8 +29,8 @@ export interface ScenarioContext {
 /** A measure a budget can bound: round trips per request, or the capacity ratio to the baseline. */
 export type Metric = 'dbRoundTrips' | 'redisRequests' | 'capacityRatio';
 
-/** A line of SPEC §10, checked against this scenario's measure. */
-export interface Budget {
+/** A budget of BENCHMARKS.md, checked against this scenario's measure. */
+interface Budget {
   label: string;
   metric: Metric;
   /** The measure must be at most `max` (round trips) or at least `min` (ratios). */

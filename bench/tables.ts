@@ -27,7 +27,7 @@ const fixed = (value: number | null, digits: number) =>
   value === null ? '-' : value.toFixed(digits);
 
 /** The scenarios table, as printed and as pasted into BENCHMARKS.md. */
-export function scenarioTable(results: ScenarioReport[]): string {
+function scenarioTable(results: ScenarioReport[]): string {
   const header = [
     'scenario',
     'req/s',
@@ -60,14 +60,14 @@ export function scenarioTable(results: ScenarioReport[]): string {
 }
 
 /** The budgets table. */
-export function budgetTable(checks: BudgetCheck[]): string {
+function budgetTable(checks: BudgetCheck[]): string {
   const rows = checks.map((check) => [
     check.label,
     check.limit,
     check.measured,
     `${check.met ? 'met' : 'NOT MET'}${check.gated ? ' (gated)' : ''}`,
   ]);
-  return table(['budget (SPEC §10)', 'limit', 'measured', 'verdict'], rows, () => false);
+  return table(['budget (BENCHMARKS.md)', 'limit', 'measured', 'verdict'], rows, () => false);
 }
 
 /** Prints the whole report: machine and settings, scenarios, hash, bundle, startup, budgets. */

@@ -88,7 +88,7 @@ const CLOCK_TICKS_PER_SECOND = (() => {
 })();
 
 /** utime + stime of a process (all its threads) from `/proc/<pid>/stat`, in milliseconds. */
-export function processCpuMs(pid: number): number {
+function processCpuMs(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

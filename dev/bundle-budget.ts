@@ -1,6 +1,6 @@
 /**
  * `npm run check:bundle`: bundles the Worker as `wrangler deploy` would (no account needed)
- * and fails when its gzip size passes the budget of SPEC §10.
+ * and fails when its gzip size passes the budget in BENCHMARKS.md.
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';

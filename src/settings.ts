@@ -20,7 +20,7 @@ const commaList = z
  * Every setting the Worker reads, from Worker vars and secrets (`.dev.vars` locally).
  * `.dev.vars.example` lists each one with a comment.
  */
-export const settingsSchema = z.object({
+const settingsSchema = z.object({
   APP_ENV: z.enum(['development', 'test', 'production']).default('production'),
   PROJECT_NAME: z.string().min(1).default('Stratus'),
   VERSION: z.string().min(1).default('0.1.0'),

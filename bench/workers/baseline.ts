@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 
 /**
  * The baselines, bundled and served exactly like the app:
- * - `/`: bare Hono answering "hello", the reference of SPEC §10's middleware budget;
+ * - `/`: bare Hono answering "hello", the reference of the middleware budget in BENCHMARKS.md;
  * - `/same-response`: bare Hono answering what the app's `GET /health` answers, the same JSON
  *   and the same headers, built in one `c.json` call. The gap between the two is the cost of
  *   the response itself; the gap to the app's `/health`, the cost of its middleware. The

@@ -34,6 +34,8 @@ type CoreErrors = typeof CORE_ERRORS;
 /**
  * Every error code of the app, with its spec: the core codes above, plus each module's, merged
  * in by declaration (`declare module '…/lib/errors' { interface ErrorCatalogue extends … }`).
+ *
+ * @public
  */
 export interface ErrorCatalogue extends CoreErrors {}
 

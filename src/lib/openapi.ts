@@ -75,12 +75,14 @@ const PROBLEM_CONTENT = { 'application/problem+json': { schema: ProblemSchema } 
  * @example
  * responses: { 200: jsonContent(UserSchema, 'The user'), ...errorResponses('UNAUTHORIZED', 'NOT_FOUND') }
  */
-export function errorResponses(...codes: ErrorCode[]) {
+export function errorResponses(...codes: ErrorCode[]): Record<never, never> {
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of new Set<ErrorCode>([...codes, 'VALIDATION_ERROR', 'INTERNAL_ERROR'])) {
     const { status } = errorSpec(code);
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
+  // Typed as nothing: handlers return their success responses and throw errors, which
+  // `onError` renders, so these entries are for the document, not for handler or client types.
   return Object.fromEntries(
     [...byStatus].map(([status, group]) => [
       status,
@@ -143,12 +145,10 @@ function guarded<
     ...route,
     security: AUTHENTICATED,
     middleware,
-    // Typed as the route's own responses: handlers return those and throw the errors, which
-    // `onError` renders; the error entries are for the document.
     responses: {
       ...route.responses,
       ...errorResponses(...guardErrors(route.method, superuser), ...errors),
-    } as R['responses'],
+    },
   });
 }
 

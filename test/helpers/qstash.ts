@@ -3,7 +3,7 @@ import type { Delivery, DeliveryStatus } from '../../dev/local-cloud/qstash/type
 import type { LocalCloudUrls } from '../test-env';
 
 /** A due delivery as the local QStash hands it out (`POST /__local/deliveries/claim`). */
-export type QStashDelivery = Delivery;
+type QStashDelivery = Delivery;
 
 /** A delivery the handler received, with its answer. */
 export interface DeliveredMessage {

@@ -1,5 +1,8 @@
 import { env } from 'cloudflare:test';
 import { eq } from 'drizzle-orm';
+import type { z } from 'zod';
+import { TokenSchema } from '../../src/modules/auth/auth.schemas';
+import { UserReadSchema } from '../../src/modules/users/users.schemas';
 import { getDatabase } from '../../src/platform/db/client';
 import { users } from '../../src/platform/db/schema';
 import { getSettings } from '../../src/settings';
@@ -50,15 +53,8 @@ export async function registerUser(overrides: Record<string, unknown> = {}): Pro
   const response = await postJson('/auth/register', input);
   if (response.status !== 201)
     throw new Error(`register: ${response.status} ${await response.text()}`);
-  const user = (await response.json()) as { id: number; email: string };
-  return { id: user.id, email: user.email, password: input.password as string };
-}
-
-export interface Tokens {
-  access_token: string;
-  refresh_token: string;
-  token_type: string;
-  expires_in: number;
+  const { id, email } = UserReadSchema.parse(await response.json());
+  return { id, email, password: input.password as string };
 }
 
 /**
@@ -84,11 +80,14 @@ export function loginForm(
   return overrides ? callWith(overrides, path, init) : call(path, init);
 }
 
+/** The token pair a login answers with. */
+export type Tokens = z.infer<typeof TokenSchema>;
+
 export async function login(user: Pick<TestUser, 'email' | 'password'>): Promise<Tokens> {
   const response = await loginForm(user.email, user.password);
   if (response.status !== 200)
     throw new Error(`login: ${response.status} ${await response.text()}`);
-  return (await response.json()) as Tokens;
+  return TokenSchema.parse(await response.json());
 }
 
 export const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });

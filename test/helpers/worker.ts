@@ -56,7 +56,11 @@ export const DATABASE_DOWN = {
 };
 
 /** Asserts the RFC 9457 shape and returns the parsed problem. */
-export async function readProblem(response: Response) {
+export async function readProblem(response: {
+  headers: Headers;
+  json(): Promise<unknown>;
+  text(): Promise<string>;
+}) {
   const contentType = response.headers.get('Content-Type');
   if (!contentType?.startsWith('application/problem+json')) {
     throw new Error(`expected problem+json, got ${contentType}: ${await response.text()}`);

@@ -1,4 +1,6 @@
+import { parseResponse } from 'hono/client';
 import { describe, expect, it } from 'vitest';
+import { api } from '../helpers/client';
 import { API, call, callWith, DATABASE_DOWN, DEAD_ENDPOINT, readProblem } from '../helpers/worker';
 
 describe('GET /health', () => {
@@ -16,12 +18,7 @@ describe('GET /health', () => {
 
 describe('GET /health/db', () => {
   it('reports the database connected, with its latency', async () => {
-    const response = await call(`${API}/health/db`);
-    expect(response.status).toBe(200);
-    const body = (await response.json()) as {
-      status: string;
-      database: { status: string; latency_ms: number };
-    };
+    const body = await parseResponse(api.health.db.$get());
     expect(body.status).toBe('ok');
     expect(body.database.status).toBe('up');
     expect(body.database.latency_ms).toBeGreaterThanOrEqual(0);
@@ -38,12 +35,7 @@ describe('GET /health/db', () => {
 
 describe('GET /health/ready', () => {
   it('is ready when the database and Redis answer', async () => {
-    const response = await call(`${API}/health/ready`);
-    expect(response.status).toBe(200);
-    const body = (await response.json()) as {
-      status: string;
-      checks: Record<string, { status: string }>;
-    };
+    const body = await parseResponse(api.health.ready.$get());
     expect(body.status).toBe('ready');
     expect(body.checks.database?.status).toBe('up');
     expect(body.checks.redis?.status).toBe('up');

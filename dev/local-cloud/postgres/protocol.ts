@@ -20,15 +20,11 @@ export interface Statement {
 }
 
 /** A statement of a request, with the row shape its result is answered in. */
-export interface RequestedStatement extends Statement {
+interface RequestedStatement extends Statement {
   arrayMode: boolean;
 }
 
-export type IsolationLevel =
-  | 'ReadUncommitted'
-  | 'ReadCommitted'
-  | 'RepeatableRead'
-  | 'Serializable';
+type IsolationLevel = 'ReadUncommitted' | 'ReadCommitted' | 'RepeatableRead' | 'Serializable';
 
 /** Transaction characteristics of a batch, from the `Neon-Batch-*` headers. */
 export interface BatchOptions {
@@ -43,7 +39,7 @@ export type SqlRequest =
   | { kind: 'batch'; statements: RequestedStatement[]; options: BatchOptions };
 
 /** A result column as the Postgres RowDescription describes it. */
-export interface FieldDescription {
+interface FieldDescription {
   name: string;
   tableID: number;
   columnID: number;

@@ -24,7 +24,7 @@ export interface PostgresOptions {
 }
 
 /** Round trips (a batch is one) and statements the endpoint has received. */
-export interface RequestCounts {
+interface RequestCounts {
   requests: number;
   queries: number;
 }

@@ -20,7 +20,7 @@ export interface RedisServiceOptions {
 }
 
 /** Requests and commands the endpoint received. */
-export interface RedisStats {
+interface RedisStats {
   /** HTTP requests that passed authentication; a pipeline or transaction is one. */
   requests: number;
   /** Commands in those requests. */

@@ -2,7 +2,7 @@ import type { RequestMeta } from '../../lib/request-meta';
 import type { Database } from '../../platform/db/client';
 import { auditLog } from '../../platform/db/schema';
 
-export type AuditEvent =
+type AuditEvent =
   | 'login_succeeded'
   | 'login_failed'
   | 'logout'

@@ -27,7 +27,6 @@ export const sendEmailPayload = z.discriminatedUnion('template', [
 ]);
 
 export type SendEmailPayload = z.infer<typeof sendEmailPayload>;
-export type MailTemplate = SendEmailPayload['template'];
 
 export interface RenderedMail {
   subject: string;
@@ -44,7 +43,7 @@ const HTML_ESCAPES: Record<string, string> = {
 };
 
 /** Escapes a value for HTML text and double-quoted attributes. */
-export function escapeHtml(value: string): string {
+function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (char) => HTML_ESCAPES[char] ?? char);
 }
 

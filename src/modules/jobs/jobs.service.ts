@@ -13,9 +13,9 @@ import {
 export { NonRetryableError, type TaskName, type TaskPayload } from './jobs.tasks';
 
 /** How long a delivery holds its message before another attempt may run it (a crash's cost). */
-export const CLAIM_SECONDS = 120;
+const CLAIM_SECONDS = 120;
 /** How long a finished message id is remembered: longer than QStash keeps retrying (~days). */
-export const DONE_SECONDS = 7 * 24 * 60 * 60;
+const DONE_SECONDS = 7 * 24 * 60 * 60;
 
 const messageKey = (messageId: string) => `jobs:message:${messageId}`;
 const signatureKey = (id: string) => `jobs:signature:${id}`;
@@ -28,7 +28,7 @@ export function publicUrl(settings: Settings, path: string): string {
 }
 
 /** Where QStash delivers a task: `{PUBLIC_BASE_URL}{API_V1_PREFIX}/jobs/{task}`. */
-export function taskUrl(settings: Settings, task: TaskName): string {
+function taskUrl(settings: Settings, task: TaskName): string {
   return publicUrl(settings, `${settings.API_V1_PREFIX}/jobs/${task}`);
 }
 

@@ -67,6 +67,8 @@ async function sendEmail(deps: JobDeps, payload: SendEmailPayload, meta: TaskMet
  * by declaration like the error codes (`declare module '…/jobs/jobs.tasks' { interface
  * TaskRegistry extends TasksOf<typeof myTasks> {} }`), so `enqueue(deps, 'name', payload)` is
  * typed by the task's schema.
+ *
+ * @public
  */
 export interface TaskRegistry extends TasksOf<typeof jobsTasks> {}
 

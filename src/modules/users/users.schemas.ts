@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { MAX_INT4, pageOf } from '../../lib/pagination';
 
-/** The seed's password rules, each with its own message. */
+/** FastAPI-Users' password rules (a digit, an upper- and a lowercase letter), each with its own message. */
 export const PasswordSchema = z
   .string()
   .min(8, 'Password must be at least 8 characters')
@@ -12,7 +12,7 @@ export const PasswordSchema = z
   .openapi({ format: 'password', example: 'Str0ngPassword' });
 
 /** E-mail addresses are trimmed and lowercased on the way in. */
-export const EmailSchema = z
+const EmailSchema = z
   .string()
   .trim()
   .max(320)
@@ -44,7 +44,7 @@ export const UserReadSchema = z
 
 export type UserRead = z.infer<typeof UserReadSchema>;
 
-/** Registration. Privilege fields a client may send (`is_superuser`…) are ignored, as in the seed. */
+/** Registration. Privilege fields a client may send (`is_superuser`…) are ignored, as FastAPI-Users does. */
 export const UserCreateSchema = z
   .object({
     email: EmailSchema,

@@ -29,7 +29,7 @@ export interface CachedUser extends UserRead {
 }
 
 /** How long a user stays cached; every write to the user forgets it at once. */
-export const USER_CACHE_TTL_SECONDS = 300;
+const USER_CACHE_TTL_SECONDS = 300;
 const VERIFY_TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
 const RESET_TOKEN_TTL_MS = 60 * 60 * 1000;
 

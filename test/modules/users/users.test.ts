@@ -5,9 +5,11 @@ import { cacheUser } from '../../../src/modules/users/users.service';
 import { users } from '../../../src/platform/db/schema';
 import { getRedis } from '../../../src/platform/redis';
 import { getSettings } from '../../../src/settings';
+import { api } from '../../helpers/client';
 import { waitForMail } from '../../helpers/mail';
 import {
   authed,
+  bearer,
   login,
   loginForm,
   PASSWORD,
@@ -114,15 +116,13 @@ describe('my sessions', () => {
     const user = await registerUser();
     const first = await login(user);
     const second = await login(user);
-    const response = await authed(second.access_token, '/users/me/sessions');
-    const sessions = (await response.json()) as { id: string; current: boolean }[];
+    const mySessions = (token: string) =>
+      api.users.me.sessions.$get({}, { headers: bearer(token) }).then((r) => r.json());
+    const sessions = await mySessions(second.access_token);
     expect(sessions).toHaveLength(2);
     expect(sessions.filter((session) => session.current)).toHaveLength(1);
-    await authed(first.access_token, '/auth/jwt/logout', { method: 'POST' });
-    const after = (await (
-      await authed(second.access_token, '/users/me/sessions')
-    ).json()) as unknown[];
-    expect(after).toHaveLength(1);
+    await api.auth.jwt.logout.$post({}, { headers: bearer(first.access_token) });
+    expect(await mySessions(second.access_token)).toHaveLength(1);
   });
 
   it("answers 404 for another user's session", async () => {
@@ -130,9 +130,9 @@ describe('my sessions', () => {
     const bob = await registerUser();
     const aliceTokens = await login(alice);
     const bobTokens = await login(bob);
-    const [bobSession] = (await (
-      await authed(bobTokens.access_token, '/users/me/sessions')
-    ).json()) as { id: string }[];
+    const [bobSession] = await (
+      await api.users.me.sessions.$get({}, { headers: bearer(bobTokens.access_token) })
+    ).json();
     const response = await authed(
       aliceTokens.access_token,
       `/users/me/sessions/${bobSession?.id}`,
@@ -156,19 +156,18 @@ describe('superuser administration', () => {
     const admin = await superuser();
     const marker = crypto.randomUUID().slice(0, 8);
     for (const n of [1, 2, 3]) await registerUser({ email: uniqueEmail(`find-${marker}-${n}`) });
-    const page = await authed(admin.tokens.access_token, `/users?search=find-${marker}&limit=2`);
+    const headers = bearer(admin.tokens.access_token);
+    const page = await api.users.$get(
+      { query: { search: `find-${marker}`, limit: '2' } },
+      { headers },
+    );
     expect(page.status).toBe(200);
-    const body = (await page.json()) as {
-      items: { email: string }[];
-      total: number;
-      has_next: boolean;
-      limit: number;
-    };
+    const body = await page.json();
     expect(body).toMatchObject({ total: 3, has_next: true, limit: 2, skip: 0 });
     expect(body.items).toHaveLength(2);
-    const rest = (await (
-      await authed(admin.tokens.access_token, `/users?search=find-${marker}&skip=2`)
-    ).json()) as typeof body;
+    const rest = await (
+      await api.users.$get({ query: { search: `find-${marker}`, skip: '2' } }, { headers })
+    ).json();
     expect(rest).toMatchObject({ total: 3, has_next: false });
     expect(rest.items).toHaveLength(1);
   });
@@ -184,9 +183,8 @@ describe('superuser administration', () => {
 
   it('caps limit at MAX_PAGE_SIZE', async () => {
     const admin = await superuser();
-    const body = (await (await authed(admin.tokens.access_token, '/users?limit=1000')).json()) as {
-      limit: number;
-    };
+    const headers = bearer(admin.tokens.access_token);
+    const body = await (await api.users.$get({ query: { limit: '1000' } }, { headers })).json();
     expect(body.limit).toBe(100);
   });
 

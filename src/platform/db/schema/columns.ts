@@ -14,5 +14,5 @@ export const softDelete = {
   deletedAt: timestamp({ withTimezone: true }),
 };
 
-/** An integer identity primary key, as the seed's tables have. */
+/** An integer identity primary key, as FastAPI/SQLAlchemy schemas usually have. */
 export const id = () => integer().primaryKey().generatedAlwaysAsIdentity();

@@ -1,0 +1,17 @@
+import { exports } from 'cloudflare:workers';
+import { hc } from 'hono/client';
+import type { AppType } from '../../src/app';
+import { ORIGIN } from './worker';
+
+/**
+ * The API as a typed client (`hc<AppType>`), sending each request through the Worker's real
+ * `fetch`: paths, inputs and the declared success bodies are checked by the compiler.
+ *
+ * @example
+ * const response = await api.users.me.$get({}, { headers: bearer(token) });
+ * const me = await response.json(); // typed as UserRead
+ */
+export const api = hc<AppType>(ORIGIN, {
+  fetch: (input: RequestInfo | URL, init?: RequestInit) =>
+    exports.default.fetch(new Request(input, init)),
+}).api.v1;
