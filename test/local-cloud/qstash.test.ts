@@ -458,12 +458,12 @@ describe('local QStash: retry timing, timeouts and plan limits (issue 14)', () =
   });
 
   it("enforces the plan's retry cap and message size with QStash's errors", async () => {
-    const tooManyRetries = publishRaw(destination(), { 'Upstash-Retries': '4' });
+    const tooManyRetries = publishRaw(destination(), { 'Upstash-Retries': '6' });
     expect((await tooManyRetries).status).toBe(400);
 
     const client = qstash();
-    await expect(client.publish({ url: destination(), body: 'x', retries: 4 })).rejects.toThrow(
-      /max retries of your plan: 3/,
+    await expect(client.publish({ url: destination(), body: 'x', retries: 6 })).rejects.toThrow(
+      /max retries of your plan: 5/,
     );
     await expect(
       client.publish({ url: destination(), body: 'x'.repeat(1024 * 1024 + 1) }),

@@ -1,18 +1,22 @@
 import { retryDelay } from './retry-delay';
 import type { MessageDraft } from './types';
 
-/**
- * The limits of a QStash plan the local QStash enforces; the defaults are the free plan's.
- * `maxRetries` is also the default of `Upstash-Retries` ("by default, we retry the maximum
- * amount of times").
- */
+/** The limits of a QStash plan the local QStash enforces. */
 export interface QStashPlan {
+  /** The highest `Upstash-Retries` accepted. */
   maxRetries: number;
+  /** `Upstash-Retries` when the publish sets none. */
+  defaultRetries: number;
   /** Largest message body, in bytes. */
   maxMessageBytes: number;
 }
 
-export const FREE_PLAN: QStashPlan = { maxRetries: 3, maxMessageBytes: 1024 * 1024 };
+/** Pay-as-you-go's caps (5 retries, 1 MiB messages), with 3 retries when none are asked. */
+export const DEFAULT_PLAN: QStashPlan = {
+  maxRetries: 5,
+  defaultRetries: 3,
+  maxMessageBytes: 1024 * 1024,
+};
 
 const METHODS = new Set(['GET', 'POST', 'PUT', 'DELETE', 'PATCH']);
 const DURATION_UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -117,7 +121,7 @@ function notBeforeOf(headers: Headers, now: number): number {
 }
 
 function parseRetries(value: string | null, plan: QStashPlan): number {
-  if (value === null) return plan.maxRetries;
+  if (value === null) return plan.defaultRetries;
   if (!/^\d+$/.test(value)) throw new PublishError(`invalid Upstash-Retries: ${value}`);
   if (Number(value) > plan.maxRetries) {
     throw new PublishError(

@@ -6,7 +6,7 @@ import { qstashApi } from './api';
 import { createBroker } from './broker';
 import { startHttpDispatcher } from './dispatcher';
 import type { QStashPlan } from './publish-request';
-import { FREE_PLAN } from './publish-request';
+import { DEFAULT_PLAN } from './publish-request';
 import { createScheduler } from './scheduler';
 
 export interface QStashOptions {
@@ -27,7 +27,7 @@ export interface QStashOptions {
    * `Upstash-Retry-Delay`, a response's `Retry-After`); 1 is QStash's.
    */
   backoffScale: number;
-  /** Plan limits (retry cap, message size); defaults to QStash's free plan. */
+  /** Plan limits (retry cap, message size); defaults to {@link DEFAULT_PLAN}. */
   plan?: Partial<QStashPlan>;
   /** Interface to listen on; defaults to 127.0.0.1. */
   host?: string;
@@ -60,7 +60,7 @@ export async function startQStash(options: QStashOptions): Promise<RunningServic
     .route('/', localAdmin({ broker, scheduler, delivery: options.delivery }))
     .route(
       '/',
-      qstashApi({ ...options, broker, scheduler, plan: { ...FREE_PLAN, ...options.plan } }),
+      qstashApi({ ...options, broker, scheduler, plan: { ...DEFAULT_PLAN, ...options.plan } }),
     );
   const server = await listenOnLoopback('qstash', app.fetch, options.port, options.host);
   const dispatcher = options.delivery === 'http' ? startHttpDispatcher(broker) : undefined;
