@@ -45,13 +45,3 @@ export async function migrateDatabase(target: DatabaseTarget): Promise<number> {
   }
   return pending.length;
 }
-
-/** Drops every table of the database's `public` and `drizzle` schemas. For test databases only. */
-export async function resetDatabase(target: DatabaseTarget): Promise<void> {
-  const sql = connect(target);
-  await sql.transaction([
-    sql`DROP SCHEMA IF EXISTS drizzle CASCADE`,
-    sql`DROP SCHEMA IF EXISTS public CASCADE`,
-    sql`CREATE SCHEMA public`,
-  ]);
-}

@@ -8,6 +8,12 @@ export interface LocalCloudOptions {
   dataDir?: string;
   /** A real Postgres to serve instead of the embedded PGlite. */
   postgresUrl?: string;
+  /**
+   * The connection string clients must present (role, password, database), as a Neon
+   * project's; omitted, any is accepted. The database name is the endpoint's own, whatever
+   * the served database is called.
+   */
+  databaseUrl?: string;
   /** A real Redis to serve instead of the embedded engine. */
   redisUrl?: string;
   /**
@@ -52,6 +58,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       port: ports.postgres,
       dataDir: options.dataDir,
       postgresUrl: options.postgresUrl,
+      databaseUrl: options.databaseUrl,
     });
     started.redis = await startRedis({
       port: ports.redis,

@@ -37,6 +37,27 @@ export interface MailDeps {
 /** Statuses after which Resend will refuse the same message again. */
 const PERMANENT = new Set([400, 422]);
 
+/**
+ * Whether sending the same request again cannot work. Resend's 409 is both: the idempotency
+ * key was used with another body (`invalid_idempotent_request`, final), or a request with the
+ * same key is still in flight (`concurrent_idempotent_requests`, worth retrying).
+ */
+function isPermanent(status: number, errorName: string | undefined): boolean {
+  if (status === 409) return errorName === 'invalid_idempotent_request';
+  return PERMANENT.has(status);
+}
+
+/** The `name` of Resend's error body `{ statusCode, name, message }`, if it is one. */
+function resendErrorName(text: string): string | undefined {
+  try {
+    const body: unknown = JSON.parse(text);
+    const name = typeof body === 'object' && body !== null ? Reflect.get(body, 'name') : undefined;
+    return typeof name === 'string' ? name : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function sendWithResend(settings: Settings, message: MailMessage): Promise<void> {
   if (!settings.RESEND_API_KEY) {
     throw new SettingsError('EMAIL_PROVIDER=resend needs RESEND_API_KEY');
@@ -57,11 +78,11 @@ async function sendWithResend(settings: Settings, message: MailMessage): Promise
     }),
   });
   if (!response.ok) {
-    const detail = (await response.text()).slice(0, 500);
+    const text = await response.text();
     throw new MailError(
-      `Resend answered ${response.status}: ${detail}`,
+      `Resend answered ${response.status}: ${text.slice(0, 500)}`,
       response.status,
-      !PERMANENT.has(response.status),
+      !isPermanent(response.status, resendErrorName(text)),
     );
   }
 }

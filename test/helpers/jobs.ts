@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:test';
 import { Client } from '@upstash/qstash';
-import { SignJWT } from 'jose';
+import { signDelivery } from '../../dev/local-cloud/qstash/signing';
 import { getSettings, type Settings } from '../../src/settings';
 import { type DrainOptions, drainDeliveries, qstashUrl } from './qstash';
 import { type Overrides, workerWith } from './worker';
@@ -36,38 +36,18 @@ export function qstashClient(): Client {
   return new Client({ baseUrl: qstashUrl(), token: env.QSTASH_TOKEN, retry: false });
 }
 
-async function sha256Base64Url(body: string): Promise<string> {
-  const digest = new Uint8Array(
-    await crypto.subtle.digest('SHA-256', new TextEncoder().encode(body)),
-  );
-  return btoa(String.fromCharCode(...digest))
-    .replaceAll('+', '-')
-    .replaceAll('/', '_')
-    .replace(/=+$/, '');
-}
-
 /**
- * An `Upstash-Signature` as QStash makes it, with knobs to make it wrong: another key,
- * another URL, or a validity window in the past.
+ * An `Upstash-Signature` as QStash makes it (the local QStash's own signer), with knobs to
+ * make it wrong: another key, another URL, or a validity window in the past.
  */
-export async function signLikeQStash(input: {
+export function signLikeQStash(input: {
   url: string;
   body: string;
   key?: string;
   /** Seconds from now; negative for an expired signature. */
   expiresIn?: number;
 }): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
-  const expiresIn = input.expiresIn ?? 300;
-  return new SignJWT({ body: await sha256Base64Url(input.body) })
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setIssuer('Upstash')
-    .setSubject(input.url)
-    .setIssuedAt(Math.min(now, now + expiresIn - 300))
-    .setNotBefore(Math.min(now, now + expiresIn - 300))
-    .setExpirationTime(now + expiresIn)
-    .setJti(`jwt_${crypto.randomUUID()}`)
-    .sign(new TextEncoder().encode(input.key ?? env.QSTASH_CURRENT_SIGNING_KEY));
+  return signDelivery({ ...input, key: input.key ?? env.QSTASH_CURRENT_SIGNING_KEY });
 }
 
 /** A delivery-shaped request to `url`, signed or not, as QStash would POST it. */

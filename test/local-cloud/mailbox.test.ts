@@ -1,6 +1,10 @@
+import { env } from 'cloudflare:test';
 import { describe, expect, inject, it } from 'vitest';
 import type { MailboxMessage } from '../../dev/local-cloud/mailbox/server';
 import { LOCAL_CREDENTIALS } from '../../dev/local-cloud/service';
+import { createLogger } from '../../src/lib/logger';
+import { MailError, sendMail } from '../../src/platform/mail';
+import { getSettings } from '../../src/settings';
 import type { LocalCloudUrls } from '../test-env';
 
 function mailbox(): string {
@@ -13,12 +17,17 @@ function recipient(): string {
   return `user-${crypto.randomUUID()}@example.com`;
 }
 
-function send(body: unknown, apiKey: string | null = LOCAL_CREDENTIALS.resendApiKey) {
+function send(
+  body: unknown,
+  apiKey: string | null = LOCAL_CREDENTIALS.resendApiKey,
+  headers: Record<string, string> = {},
+) {
   return fetch(`${mailbox()}/emails`, {
     method: 'POST',
     headers: {
       'Content-Type': 'application/json',
       ...(apiKey !== null && { Authorization: `Bearer ${apiKey}` }),
+      ...headers,
     },
     body: JSON.stringify(body),
   });
@@ -128,5 +137,73 @@ describe('local mailbox: Resend API', () => {
     const noContent = await send({ from: 'a@stratus.test', to, subject: 's' });
     expect(noContent.status).toBe(422);
     expect(await inbox(to)).toEqual([]);
+  });
+});
+
+describe('local mailbox: Idempotency-Key (issue 14)', () => {
+  const key = () => ({ 'Idempotency-Key': `welcome-user/${crypto.randomUUID()}` });
+
+  it('answers a resend with the same key and body with the first response, storing one message', async () => {
+    const to = recipient();
+    const email = { from: 'a@stratus.test', to, subject: 'once', text: 'once' };
+    const headers = key();
+
+    const first = await send(email, undefined, headers);
+    const second = await send(email, undefined, headers);
+
+    expect(first.status).toBe(200);
+    expect(second.status).toBe(200);
+    expect(await second.json()).toEqual(await first.json());
+    expect(await inbox(to)).toHaveLength(1);
+  });
+
+  it('refuses the same key with another body with 409 invalid_idempotent_request, sending nothing', async () => {
+    const to = recipient();
+    const headers = key();
+    await send({ from: 'a@stratus.test', to, subject: 'first', text: 'first' }, undefined, headers);
+
+    const reused = await send(
+      { from: 'a@stratus.test', to, subject: 'other', text: 'other' },
+      undefined,
+      headers,
+    );
+
+    expect(reused.status).toBe(409);
+    expect(await reused.json()).toMatchObject({
+      statusCode: 409,
+      name: 'invalid_idempotent_request',
+    });
+    expect((await inbox(to)).map((mail) => mail.subject)).toEqual(['first']);
+  });
+
+  it('refuses a key over 256 characters with 400 invalid_idempotency_key', async () => {
+    const to = recipient();
+    const response = await send(
+      { from: 'a@stratus.test', to, subject: 's', text: 't' },
+      undefined,
+      {
+        'Idempotency-Key': 'k'.repeat(257),
+      },
+    );
+
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ name: 'invalid_idempotency_key' });
+    expect(await inbox(to)).toEqual([]);
+  });
+
+  it('lets sendMail send once per key and fail a reused key with another body for good', async () => {
+    const settings = getSettings({ ...env, RESEND_API_URL: mailbox() });
+    const deps = { settings, logger: createLogger('error') };
+    const to = recipient();
+    const idempotencyKey = `job/${crypto.randomUUID()}`;
+    const message = { to, subject: 'Verify', text: 'text', html: '<p>html</p>', idempotencyKey };
+
+    await sendMail(deps, message);
+    await sendMail(deps, message);
+    const error = await sendMail(deps, { ...message, subject: 'Changed' }).catch((e: unknown) => e);
+
+    expect(await inbox(to)).toHaveLength(1);
+    expect(error).toBeInstanceOf(MailError);
+    expect(error).toMatchObject({ status: 409, retryable: false });
   });
 });

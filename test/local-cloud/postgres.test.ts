@@ -393,3 +393,92 @@ describe('request counters', () => {
     expect(total.queries).toBeGreaterThanOrEqual(5);
   });
 });
+
+describe('session state (issue 14)', () => {
+  it('starts every request from a fresh session, as Neon resets its pooled connections', async () => {
+    // Several rounds: with a pool, the next request may land on any connection.
+    for (let round = 0; round < 3; round += 1) {
+      await sql`SELECT set_config('app.leak', 'yes', false)`;
+      await sql`SET TimeZone = 'Asia/Tokyo'`;
+      await sql.query(`CREATE TEMP TABLE leak_${suffix}_${round} (x int)`);
+      await sql`SELECT pg_advisory_lock(14)`;
+      await sql.query(`LISTEN leak_${suffix}`);
+
+      const [state] = await sql.query(
+        `SELECT current_setting('app.leak', true) AS setting, current_setting('TimeZone') AS zone,
+           to_regclass('pg_temp.leak_${suffix}_${round}') AS temp,
+           (SELECT count(*)::int FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()) AS locks,
+           (SELECT count(*)::int FROM pg_listening_channels()) AS channels`,
+      );
+      expect(state).toMatchObject({ temp: null, locks: 0, channels: 0 });
+      expect(state?.setting ?? '').toBe('');
+      expect(state?.zone).not.toBe('Asia/Tokyo');
+    }
+  });
+
+  it('releases an advisory lock with the request, so another request can take it at once', async () => {
+    await sql`SELECT pg_advisory_lock(1414)`;
+
+    const [taken] = await sql`SELECT pg_try_advisory_lock(1414) AS taken`;
+    expect(taken).toEqual({ taken: true });
+  });
+
+  it('keeps a SET sent inside a batch to that request', async () => {
+    await sql.transaction([sql`SET TimeZone = 'Pacific/Chatham'`, sql`SELECT 1`]);
+
+    const [zone] = await sql`SELECT current_setting('TimeZone') AS zone`;
+    expect(zone?.zone).not.toBe('Pacific/Chatham');
+  });
+});
+
+describe('limits and identity (issue 14)', () => {
+  it('fails a response over 10 MB as Neon does: HTTP 507, raised by the driver', async () => {
+    const error = await sql`SELECT repeat('x', 1048576) AS chunk FROM generate_series(1, 11)`.catch(
+      (e: unknown) => e,
+    );
+
+    expect(error).toBeInstanceOf(NeonDbError);
+    expect((error as Error).message).toMatch(
+      /^Server error \(HTTP status 507\): .*response is too large \(max is 10485760 bytes\)/,
+    );
+    const [small] = await sql`SELECT length(repeat('x', 1048576)) AS n`;
+    expect(small).toEqual({ n: 1048576 });
+  });
+
+  it('refuses a wrong password as Neon does, whatever the host', async () => {
+    const wrong = neon('postgresql://stratus:not-the-password@localhost:5432/stratus');
+
+    const error = await wrong`SELECT 1`.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NeonDbError);
+    expect(error).toMatchObject({ message: "password authentication failed for user 'stratus'" });
+  });
+
+  it('refuses an unknown role and an unknown database', async () => {
+    const role = await neon('postgresql://intruder:stratus@localhost:5432/stratus')`SELECT 1`.catch(
+      (e: unknown) => e,
+    );
+    expect(role).toMatchObject({ message: "password authentication failed for user 'intruder'" });
+
+    const database = await neon('postgresql://stratus:stratus@localhost:5432/typo')`SELECT 1`.catch(
+      (e: unknown) => e,
+    );
+    expect(database).toBeInstanceOf(NeonDbError);
+    expect(database).toMatchObject({ code: '3D000', message: 'database "typo" does not exist' });
+  });
+
+  it("serves as the migrations' owner role, a superuser only where it is PGlite's single role", async () => {
+    const [role] = await sql`
+      SELECT current_user AS name, rolsuper AS superuser FROM pg_roles WHERE rolname = current_user`;
+    const [owner] = await sql`
+      SELECT pg_get_userbyid(relowner) = current_user AS owns FROM pg_class
+      WHERE relname = 'users' AND relnamespace = 'public'::regnamespace`;
+
+    expect(owner).toEqual({ owns: true });
+    // PGlite has one role, postgres; a real server serves as the owner role of the test URL.
+    expect(role).toEqual(
+      role?.name === 'postgres'
+        ? { name: 'postgres', superuser: true }
+        : { name: 'stratus', superuser: false },
+    );
+  });
+});

@@ -363,3 +363,112 @@ describe('local QStash: schedules', () => {
     ).rejects.toThrow(/invalid cron/);
   });
 });
+
+describe('local QStash: retry timing, timeouts and plan limits (issue 14)', () => {
+  /** Publishes `body` to `url` with raw `Upstash-*` headers, as QStash's REST API takes them. */
+  function publishRaw(url: string, headers: Record<string, string>, body = 'x') {
+    return fetch(`${qstashUrl()}/v2/publish/${url}`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${LOCAL_CREDENTIALS.qstashToken}`, ...headers },
+      body,
+    });
+  }
+
+  async function onlyMessage(base: string) {
+    const [message, ...others] = await localQStashMessages(base);
+    expect(others).toEqual([]);
+    return message;
+  }
+
+  // The suite's QStash runs retry delays 1000× faster: one hour of delay is 3.6 s here.
+  const HOUR_SCALED_MS = 3_600;
+
+  it('waits for the Retry-After of a failed delivery before the next attempt', async () => {
+    const base = destination();
+    await qstash().publish({ url: base, body: 'x' });
+
+    await drainDeliveries(
+      async () => new Response('later', { status: 503, headers: { 'Retry-After': '3600' } }),
+      {
+        urlPrefix: base,
+        maxWaitMs: 0,
+      },
+    );
+
+    const message = await onlyMessage(base);
+    expect(message).toMatchObject({ state: 'RETRY', retried: 1 });
+    expect((message?.dueAt ?? 0) - Date.now()).toBeGreaterThan(HOUR_SCALED_MS - 1_000);
+  });
+
+  it('spaces retries by Upstash-Retry-Delay and refuses an expression QStash would not run', async () => {
+    const base = destination();
+    const published = await publishRaw(base, {
+      'Upstash-Retry-Delay': '3600000 * pow(2, retried)',
+    });
+    expect(published.status).toBe(201);
+
+    await drainDeliveries(answering(500), { urlPrefix: base, maxWaitMs: 0 });
+
+    const message = await onlyMessage(base);
+    expect(message).toMatchObject({ state: 'RETRY', retried: 1 });
+    const wait = (message?.dueAt ?? 0) - Date.now();
+    expect(wait).toBeGreaterThan(HOUR_SCALED_MS - 1_000);
+    expect(wait).toBeLessThanOrEqual(HOUR_SCALED_MS);
+
+    const invalid = await publishRaw(destination(), { 'Upstash-Retry-Delay': 'process.exit(1)' });
+    expect(invalid.status).toBe(400);
+    expect(await invalid.json()).toMatchObject({
+      error: expect.stringContaining('Upstash-Retry-Delay'),
+    });
+  });
+
+  it('fails an attempt answered after Upstash-Timeout, even with a 200', async () => {
+    const base = destination();
+    await publishRaw(base, { 'Upstash-Timeout': '1s', 'Upstash-Retries': '0' });
+
+    await drainDeliveries(
+      async () => {
+        await new Promise((resolve) => setTimeout(resolve, 1_200));
+        return new Response('too late');
+      },
+      { urlPrefix: base, maxWaitMs: 0 },
+    );
+
+    expect(await onlyMessage(base)).toMatchObject({
+      state: 'FAILED',
+      lastResponse: { status: 0, body: expect.stringContaining('timed out') },
+    });
+  });
+
+  it('treats a 3xx answer as a failed attempt, without following it', async () => {
+    const base = destination();
+    await qstash().publish({ url: base, body: 'x', retries: 1 });
+
+    const delivered = await drainDeliveries(
+      async () =>
+        new Response(null, { status: 302, headers: { Location: 'https://elsewhere.test/' } }),
+      { urlPrefix: base },
+    );
+
+    expect(delivered.map((d) => [d.url, d.status])).toEqual([
+      [base, 302],
+      [base, 302],
+    ]);
+    expect(await onlyMessage(base)).toMatchObject({ state: 'FAILED' });
+  });
+
+  it("enforces the plan's retry cap and message size with QStash's errors", async () => {
+    const tooManyRetries = publishRaw(destination(), { 'Upstash-Retries': '6' });
+    expect((await tooManyRetries).status).toBe(400);
+
+    const client = qstash();
+    await expect(client.publish({ url: destination(), body: 'x', retries: 6 })).rejects.toThrow(
+      /max retries of your plan: 5/,
+    );
+    await expect(
+      client.publish({ url: destination(), body: 'x'.repeat(1024 * 1024 + 1) }),
+    ).rejects.toThrow(/max message size/);
+    const atLimit = await client.publish({ url: destination(), body: 'x'.repeat(1024 * 1024) });
+    expect(atLimit.messageId).toMatch(/^msg_/);
+  });
+});

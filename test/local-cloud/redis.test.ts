@@ -431,6 +431,37 @@ describe('local Redis: Lua scripts', () => {
   });
 });
 
+describe('local Redis: the Lua 5.1 dialect of Redis scripts (issue 14)', () => {
+  const evalError = (script: string) =>
+    client()
+      .eval(script, [], [])
+      .then(
+        () => '',
+        (error: unknown) => (error instanceof Error ? error.message : String(error)),
+      );
+
+  it('refuses Lua 5.3 syntax (floor division, bitwise operators) as a compile error', async () => {
+    for (const script of ['return 7 // 2', 'return 5 & 3', 'return 1 << 2', 'return ~5']) {
+      expect(await evalError(script)).toMatch(/ERR Error compiling script \(new function\)/);
+    }
+    // The same characters inside strings and comments are fine.
+    expect(await client().eval("-- a // b & c\nreturn 'x // y | z'", [], [])).toBe('x // y | z');
+  });
+
+  it('has unpack but no table.unpack, and refuses writes to globals', async () => {
+    expect(await client().eval('return unpack({ARGV[1], ARGV[2]})', [], ['a', 'b'])).toBe('a');
+    expect(await evalError('return table.unpack({1})')).toMatch(/attempt to call .*unpack/);
+    expect(await evalError('leaked = 1 return 1')).toMatch(/Attempt to modify a readonly table/);
+    expect(await client().eval('local ok = 1 return ok', [], [])).toBe(1);
+  });
+
+  it('prints whole numbers without a decimal point, as Lua 5.1 does', async () => {
+    const raw = client({ automaticDeserialization: false });
+    expect(await raw.eval('return tostring(6 / 2)', [], [])).toBe('3');
+    expect(await raw.eval('return tostring(7 / 2)', [], [])).toBe('3.5');
+  });
+});
+
 describe('local Redis: @upstash/ratelimit', () => {
   it('slidingWindow(5, "10 s") allows 5 requests with remaining counting down, then blocks the 6th until a future reset', async () => {
     await startOfWindow(10_000);

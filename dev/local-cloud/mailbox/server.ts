@@ -30,6 +30,8 @@ export interface MailboxMessage {
 }
 
 const MAX_RECIPIENTS = 50;
+const MAX_IDEMPOTENCY_KEY = 256;
+const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 const MAX_BATCH = 100;
 const EMAIL = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
 const NAMED_EMAIL = /^[^<>]*<([^\s@<>]+@[^\s@<>]+\.[^\s@<>]+)>$/;
@@ -71,6 +73,11 @@ type Email = z.infer<typeof emailSchema>;
  * validation and error shape `{ statusCode, name, message }`), storing every message in
  * memory. `GET /messages[?to=address]` lists them, newest last; `DELETE /messages` empties it.
  *
+ * Both sending routes honour `Idempotency-Key` as Resend does: the same key with the same body
+ * within 24 h answers the first response again and sends nothing; the same key with another
+ * body answers 409 `invalid_idempotent_request`; a key outside 1–256 characters answers 400
+ * `invalid_idempotency_key`. Only accepted sends are remembered.
+ *
  * @example
  * const mailbox = await startMailbox({ port: 0, apiKey: 're_local_123' });
  * // the Worker sends with RESEND_API_URL = mailbox.url; a test then reads:
@@ -78,6 +85,7 @@ type Email = z.infer<typeof emailSchema>;
  */
 export async function startMailbox(options: MailboxOptions): Promise<RunningService> {
   const messages: MailboxMessage[] = [];
+  const idempotency = new Map<string, Remembered>();
   const app = new Hono();
 
   app.use('/emails/*', async (c, next) => {
@@ -89,6 +97,37 @@ export async function startMailbox(options: MailboxOptions): Promise<RunningServ
       return resendError(c, 403, 'invalid_api_key', 'API key is invalid');
     }
     await next();
+  });
+
+  app.use('/emails/*', async (c, next) => {
+    const key = c.req.header('Idempotency-Key');
+    if (c.req.method !== 'POST' || key === undefined) return next();
+    if (key.length < 1 || key.length > MAX_IDEMPOTENCY_KEY) {
+      return resendError(
+        c,
+        400,
+        'invalid_idempotency_key',
+        `The key must be between 1-${MAX_IDEMPOTENCY_KEY} chars.`,
+      );
+    }
+    const scope = `${c.req.path} ${key}`;
+    const body = await c.req.text();
+    const earlier = idempotency.get(scope);
+    if (earlier && Date.now() - earlier.at < IDEMPOTENCY_WINDOW_MS) {
+      if (earlier.body !== body) {
+        return resendError(
+          c,
+          409,
+          'invalid_idempotent_request',
+          'Same idempotency key used with a different request payload. Change your idempotency key or payload.',
+        );
+      }
+      return c.json(earlier.response);
+    }
+    await next();
+    if (c.res.ok) {
+      idempotency.set(scope, { at: Date.now(), body, response: await c.res.clone().json() });
+    }
   });
 
   app.post('/emails', async (c) => {
@@ -128,6 +167,13 @@ export async function startMailbox(options: MailboxOptions): Promise<RunningServ
 
   const server = await listenOnLoopback('mailbox', app.fetch, options.port, options.host);
   return { url: server.origin, close: server.close };
+}
+
+/** An accepted send under an `Idempotency-Key`: its raw body and the answer it got. */
+interface Remembered {
+  at: number;
+  body: string;
+  response: unknown;
 }
 
 function store(messages: MailboxMessage[], email: Email): MailboxMessage {
@@ -188,6 +234,11 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   );
 }
 
-function resendError(c: Context, statusCode: 401 | 403 | 404 | 422, name: string, message: string) {
+function resendError(
+  c: Context,
+  statusCode: 400 | 401 | 403 | 404 | 409 | 422,
+  name: string,
+  message: string,
+) {
   return c.json({ statusCode, name, message }, statusCode);
 }

@@ -1,6 +1,13 @@
 import type { BatchOptions, Statement, StatementResult } from './protocol';
 import { beginStatement } from './protocol';
 
+/**
+ * What Neon's pooler does to a connection between two HTTP requests: settings (`set_config`,
+ * `SET TimeZone`), temporary tables, advisory locks, cursors, prepared statements and
+ * `LISTEN`s of the last request are gone.
+ */
+export const RESET_SESSION = 'DISCARD ALL';
+
 /** Runs one statement on the connection it was handed with. */
 export type RunStatement = (statement: Statement) => Promise<StatementResult>;
 
@@ -8,7 +15,8 @@ export type RunStatement = (statement: Statement) => Promise<StatementResult>;
 export interface SqlEngine {
   /**
    * Runs `work` with exclusive use of one connection. Whatever `work` does, the connection is
-   * outside any transaction afterwards, so one request's transaction never leaks into another.
+   * afterwards outside any transaction and back to a fresh session ({@link RESET_SESSION}), so
+   * nothing of one request leaks into another.
    */
   withConnection<T>(work: (run: RunStatement) => Promise<T>): Promise<T>;
   close(): Promise<void>;

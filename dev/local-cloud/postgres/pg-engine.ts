@@ -1,6 +1,7 @@
 import type { PoolClient, QueryArrayConfig } from 'pg';
 import pg from 'pg';
 import type { RunStatement, SqlEngine } from './engine';
+import { RESET_SESSION } from './engine';
 import { toErrorBody } from './protocol';
 
 /** Every value stays Postgres text: the endpoint forwards it, the driver parses it. */
@@ -33,8 +34,14 @@ export async function openPgEngine(postgresUrl: string): Promise<SqlEngine> {
         throw error;
       } finally {
         // As Neon's proxy does, a connection left inside a transaction (or broken) is not
-        // handed to the next request.
-        client.release(!reusable || client.getTransactionStatus() !== 'I');
+        // handed to the next request, and one handed on carries no session state.
+        reusable &&= client.getTransactionStatus() === 'I';
+        if (reusable)
+          reusable = await client.query(RESET_SESSION).then(
+            () => true,
+            () => false,
+          );
+        client.release(!reusable);
       }
     },
     close: () => pool.end(),

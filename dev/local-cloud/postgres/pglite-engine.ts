@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import type { messages } from '@electric-sql/pglite';
 import { Mutex, PGlite, protocol } from '@electric-sql/pglite';
 import type { RunStatement, SqlEngine } from './engine';
+import { RESET_SESSION } from './engine';
 import type { Statement, StatementResult } from './protocol';
 import { parseCommandTag } from './protocol';
 
@@ -27,6 +28,7 @@ export async function openPgliteEngine(dataDir?: string): Promise<SqlEngine> {
           return await work(run);
         } finally {
           if (db.isInTransaction()) await run({ query: 'ROLLBACK', params: [] });
+          await run({ query: RESET_SESSION, params: [] });
         }
       }),
     close: () => mutex.runExclusive(() => db.close()),

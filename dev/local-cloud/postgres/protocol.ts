@@ -104,6 +104,59 @@ export function protocolViolation(message: string): Error & ErrorBody {
   return Object.assign(new Error(message), { code: '08P01', severity: 'ERROR' });
 }
 
+/** Neon's limit on the JSON of one response (its proxy's `max_response_size_bytes`). */
+export const MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
+
+/** An error Neon's proxy raises itself, answered with its HTTP status and Neon's JSON shape. */
+export class NeonProxyError extends Error {
+  constructor(
+    message: string,
+    readonly status: 400 | 507,
+    readonly fields: { code: string; severity: string } = { code: '', severity: '' },
+  ) {
+    super(message);
+  }
+
+  /** The body Neon answers: the Postgres error fields, empty when no Postgres error is behind. */
+  body(): ErrorBody {
+    return { message: this.message, ...this.fields };
+  }
+}
+
+/**
+ * Neon's answer to a result over {@link MAX_RESPONSE_BYTES}: HTTP 507, which the driver raises
+ * as `NeonDbError: Server error (HTTP status 507): {"message":"response is too large …"}`.
+ */
+export function responseTooLarge(maxBytes: number): NeonProxyError {
+  return new NeonProxyError(`response is too large (max is ${maxBytes} bytes)`, 507);
+}
+
+/**
+ * Checks the request's credentials and database against the one database this endpoint
+ * serves, answering what Neon answers: a wrong role or password fails authentication at the
+ * proxy; an unknown database fails at Postgres with 3D000.
+ *
+ * @throws a {@link NeonProxyError} (HTTP 400) naming the mismatch.
+ */
+export function checkIdentity(connectionString: string, expected: string): void {
+  const given = new URL(connectionString);
+  const served = new URL(expected);
+  const user = decodeURIComponent(given.username);
+  if (
+    user !== decodeURIComponent(served.username) ||
+    decodeURIComponent(given.password) !== decodeURIComponent(served.password)
+  ) {
+    throw new NeonProxyError(`password authentication failed for user '${user}'`, 400);
+  }
+  const database = decodeURIComponent(given.pathname.slice(1));
+  if (database !== decodeURIComponent(served.pathname.slice(1))) {
+    throw new NeonProxyError(`database "${database}" does not exist`, 400, {
+      code: '3D000',
+      severity: 'FATAL',
+    });
+  }
+}
+
 /** The tag a request counts under: the `application_name` of its connection string. */
 export function applicationName(connectionString: string | undefined): string | undefined {
   if (!connectionString || !URL.canParse(connectionString)) return undefined;

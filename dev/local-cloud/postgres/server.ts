@@ -5,9 +5,13 @@ import type { SqlEngine } from './engine';
 import { openEngine, runBatch, runStatement } from './engine';
 import {
   applicationName,
+  checkIdentity,
   HEADERS,
+  MAX_RESPONSE_BYTES,
+  NeonProxyError,
   parseSqlRequest,
   protocolViolation,
+  responseTooLarge,
   toErrorBody,
   toResultBody,
 } from './protocol';
@@ -21,6 +25,13 @@ export interface PostgresOptions {
   postgresUrl?: string;
   /** Loopback address to listen on; defaults to 127.0.0.1. */
   host?: string;
+  /**
+   * The connection string of the one database served, as a Neon project knows it: requests
+   * presenting another role, password or database fail as on Neon. Omitted: any is accepted.
+   */
+  databaseUrl?: string;
+  /** Largest response JSON, in bytes; defaults to Neon's {@link MAX_RESPONSE_BYTES}. */
+  maxResponseBytes?: number;
 }
 
 /** Round trips (a batch is one) and statements the endpoint has received. */
@@ -32,8 +43,10 @@ interface RequestCounts {
 /**
  * Serves a database over Neon's SQL-over-HTTP protocol on loopback, so the Worker's
  * `@neondatabase/serverless` driver (with `neonConfig.fetchEndpoint` set to the returned `url`)
- * works with no Neon account. Any `postgres://` connection string is accepted and its host
- * never contacted: every request reaches this endpoint's own database.
+ * works with no Neon account. The connection string's host is never contacted: every request
+ * reaches this endpoint's own database. Its role, password and database are checked when
+ * `databaseUrl` is given; as on Neon, each request starts from a fresh session and a response
+ * over 10 MB fails with HTTP 507.
  *
  * `GET /__local/stats[?tag=…]` answers {@link RequestCounts}, in total or for the requests
  * whose connection string carries `application_name=<tag>`.
@@ -50,7 +63,7 @@ export async function startPostgres(options: PostgresOptions): Promise<RunningSe
   try {
     server = await listenOnLoopback(
       'postgres',
-      createApp(engine).fetch,
+      createApp(engine, options).fetch,
       options.port,
       options.host,
     );
@@ -68,23 +81,35 @@ export async function startPostgres(options: PostgresOptions): Promise<RunningSe
   };
 }
 
-function createApp(engine: SqlEngine) {
+function createApp(
+  engine: SqlEngine,
+  { databaseUrl, maxResponseBytes = MAX_RESPONSE_BYTES }: PostgresOptions,
+) {
   const counts = createCounts();
   const app = new Hono();
 
+  /** The JSON answer, refused as Neon refuses it when over the size limit. */
+  const answer = (body: unknown) => {
+    const json = JSON.stringify(body);
+    if (Buffer.byteLength(json) > maxResponseBytes) throw responseTooLarge(maxResponseBytes);
+    return new Response(json, { headers: { 'Content-Type': 'application/json' } });
+  };
+
   app.post('/sql', async (c) => {
-    const tag = applicationName(c.req.header(HEADERS.connectionString));
+    const connectionString = c.req.header(HEADERS.connectionString);
+    const tag = applicationName(connectionString);
     let queries = 0;
     try {
       const request = parseSqlRequest(await c.req.text(), (name) => c.req.header(name));
+      if (databaseUrl && connectionString) checkIdentity(connectionString, databaseUrl);
       if (request.kind === 'single') {
         queries = 1;
         const result = await runStatement(engine, request.statement);
-        return c.json(toResultBody(result, request.statement.arrayMode));
+        return answer(toResultBody(result, request.statement.arrayMode));
       }
       queries = request.statements.length;
       const results = await runBatch(engine, request.statements, request.options);
-      return c.json({
+      return answer({
         results: results.map((result, i) =>
           toResultBody(result, request.statements[i]?.arrayMode ?? false),
         ),
@@ -104,6 +129,7 @@ function createApp(engine: SqlEngine) {
   app.notFound((c) => c.json({ message: `${c.req.method} ${c.req.path}: not found` }, 404));
 
   app.onError((error, c) => {
+    if (error instanceof NeonProxyError) return c.json(error.body(), error.status);
     const body = toErrorBody(error);
     if (body) return c.json(body, 400);
     console.error('postgres: request failed', error);

@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import type { Broker } from './broker';
+import type { QStashPlan } from './publish-request';
 import { destinationFrom, draftFromRequest, PublishError, parseDuration } from './publish-request';
 import type { Scheduler } from './scheduler';
 import { scheduleView } from './scheduler';
@@ -13,6 +14,7 @@ export interface QStashApiOptions {
   nextSigningKey: string;
   broker: Broker;
   scheduler: Scheduler;
+  plan: QStashPlan;
 }
 
 interface BatchEntry {
@@ -39,9 +41,8 @@ export function qstashApi(options: QStashApiOptions): Hono {
   });
 
   app.onError((error, c) => {
-    if (error instanceof PublishError || error instanceof SyntaxError) {
-      return c.json({ error: error.message }, 400);
-    }
+    if (error instanceof PublishError) return c.json({ error: error.message }, error.status);
+    if (error instanceof SyntaxError) return c.json({ error: error.message }, 400);
     return c.json({ error: `local QStash failed: ${error.message}` }, 500);
   });
 
@@ -51,13 +52,17 @@ export function qstashApi(options: QStashApiOptions): Hono {
 
   app.post('/v2/publish/*', async (c) => {
     const destination = destinationFrom(rawPath(c), '/v2/publish/');
-    return published(c, broker, draftFromRequest(destination, c.req.raw.headers, await bytes(c)));
+    return published(
+      c,
+      broker,
+      draftFromRequest(destination, c.req.raw.headers, await bytes(c), options.plan),
+    );
   });
 
   app.post('/v2/enqueue/:queue/*', async (c) => {
     const queueName = c.req.param('queue');
     const destination = destinationFrom(rawPath(c), `/v2/enqueue/${queueName}/`);
-    const draft = draftFromRequest(destination, c.req.raw.headers, await bytes(c));
+    const draft = draftFromRequest(destination, c.req.raw.headers, await bytes(c), options.plan);
     return published(c, broker, { ...draft, queueName });
   });
 
@@ -70,7 +75,7 @@ export function qstashApi(options: QStashApiOptions): Hono {
       }
       const destination = destinationFrom(entry.destination, '');
       const body = new TextEncoder().encode(entry.body ?? '');
-      const draft = draftFromRequest(destination, new Headers(entry.headers), body);
+      const draft = draftFromRequest(destination, new Headers(entry.headers), body, options.plan);
       return entry.queue === undefined ? draft : { ...draft, queueName: entry.queue };
     });
     return c.json(
@@ -118,7 +123,7 @@ export function qstashApi(options: QStashApiOptions): Hono {
     if (!cron) throw new PublishError('Upstash-Cron header is required to create a schedule');
     const destination = destinationFrom(rawPath(c), '/v2/schedules/');
     const delay = headers.get('Upstash-Delay');
-    const template = draftFromRequest(destination, headers, await bytes(c));
+    const template = draftFromRequest(destination, headers, await bytes(c), options.plan);
     const scheduleId = scheduler.create({
       scheduleId: headers.get('Upstash-Schedule-Id') ?? undefined,
       cron,

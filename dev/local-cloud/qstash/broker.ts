@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { retryDelay } from './retry-delay';
 import { signDelivery } from './signing';
 import type {
   AttemptResult,
@@ -104,6 +105,7 @@ export function createBroker(options: BrokerOptions) {
       method: message.method,
       retried: message.retried,
       bodyBase64: Buffer.from(message.body).toString('base64'),
+      timeoutMs: message.timeoutMs,
       headers: {
         ...message.headers,
         'User-Agent': 'Upstash-QStash',
@@ -117,10 +119,17 @@ export function createBroker(options: BrokerOptions) {
   }
 
   /** Records an attempt's outcome; false when the delivery is unknown or already settled. */
-  function report(deliveryId: string, result: AttemptResult): boolean {
+  function report(deliveryId: string, answer: AttemptResult): boolean {
+    let result = answer;
     const message = messages.get(inFlight.get(deliveryId) ?? '');
     inFlight.delete(deliveryId);
     if (message?.delivery?.deliveryId !== deliveryId) return false;
+    if (
+      message.timeoutMs !== undefined &&
+      Date.now() - message.delivery.claimedAt > message.timeoutMs
+    ) {
+      result = { status: 0, body: `the delivery timed out after ${message.timeoutMs} ms` };
+    }
     message.delivery = undefined;
     message.lastResponse = result;
     const attempt = callbackBody(message, result);
@@ -132,7 +141,7 @@ export function createBroker(options: BrokerOptions) {
     } else if (message.retried < message.maxRetries && !isNonRetryable(result)) {
       message.retried += 1;
       message.state = 'RETRY';
-      message.dueAt = Date.now() + backoffMs(message.retried);
+      message.dueAt = Date.now() + retryDelayMs(message, result);
     } else {
       message.state = 'FAILED';
       const dlqId = newId('dlq');
@@ -172,15 +181,28 @@ export function createBroker(options: BrokerOptions) {
     return result.status === 489 && header?.[1] === 'true';
   }
 
-  function backoffMs(retried: number): number {
-    return Math.min(86_400, Math.exp(2.5 * retried)) * 1000 * options.backoffScale;
+  /**
+   * The wait before the next attempt (`message.retried` already counts it): the response's
+   * `Retry-After` (seconds or an HTTP date), else `Upstash-Retry-Delay` of the retries before
+   * this one, else QStash's backoff.
+   */
+  function retryDelayMs(message: StoredMessage, result: AttemptResult): number {
+    const retryAfter = retryAfterMs(result);
+    const delay =
+      retryAfter ??
+      (message.retryDelay !== undefined
+        ? retryDelay(message.retryDelay)(message.retried - 1)
+        : Math.min(86_400, Math.exp(2.5 * message.retried)) * 1000);
+    return delay * options.backoffScale;
   }
 
   function expireLeases(): void {
     const expiredBefore = Date.now() - leaseMs;
     for (const [deliveryId, messageId] of inFlight) {
-      const claimedAt = messages.get(messageId)?.delivery?.claimedAt ?? 0;
-      if (claimedAt < expiredBefore) {
+      const message = messages.get(messageId);
+      const claimedAt = message?.delivery?.claimedAt ?? 0;
+      const timedOutBefore = Date.now() - (message?.timeoutMs ?? Number.POSITIVE_INFINITY);
+      if (claimedAt < Math.max(expiredBefore, timedOutBefore)) {
         report(deliveryId, { status: 0, body: 'the delivery lease expired without a result' });
       }
     }
@@ -270,6 +292,8 @@ function draftOf(message: MessageDraft): MessageDraft {
     headers: message.headers,
     body: message.body,
     maxRetries: message.maxRetries,
+    retryDelay: message.retryDelay,
+    timeoutMs: message.timeoutMs,
     notBefore: message.notBefore,
     callback: message.callback,
     failureCallback: message.failureCallback,
@@ -279,6 +303,16 @@ function draftOf(message: MessageDraft): MessageDraft {
     queueName: message.queueName,
     scheduleId: message.scheduleId,
   };
+}
+
+function retryAfterMs(result: AttemptResult): number | undefined {
+  const value = Object.entries(result.headers ?? {}).find(
+    ([name]) => name.toLowerCase() === 'retry-after',
+  )?.[1];
+  if (value === undefined) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
 function matches(message: StoredMessage, filter: DeliveryFilter): boolean {

@@ -59,7 +59,7 @@ async function send(delivery: Delivery, timeoutMs: number): Promise<AttemptResul
       headers: delivery.headers,
       body: hasBody ? Buffer.from(delivery.bodyBase64, 'base64') : undefined,
       redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: AbortSignal.timeout(delivery.timeoutMs ?? timeoutMs),
     });
     return {
       status: response.status,

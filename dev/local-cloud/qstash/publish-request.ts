@@ -1,14 +1,35 @@
+import { retryDelay } from './retry-delay';
 import type { MessageDraft } from './types';
 
-/** QStash's default `Upstash-Retries` (the free tier's). */
-const DEFAULT_RETRIES = 3;
+/** The limits of a QStash plan the local QStash enforces. */
+export interface QStashPlan {
+  /** The highest `Upstash-Retries` accepted. */
+  maxRetries: number;
+  /** `Upstash-Retries` when the publish sets none. */
+  defaultRetries: number;
+  /** Largest message body, in bytes. */
+  maxMessageBytes: number;
+}
+
+/** Pay-as-you-go's caps (5 retries, 1 MiB messages), with 3 retries when none are asked. */
+export const DEFAULT_PLAN: QStashPlan = {
+  maxRetries: 5,
+  defaultRetries: 3,
+  maxMessageBytes: 1024 * 1024,
+};
 
 const METHODS = new Set(['GET', 'POST', 'PUT', 'DELETE', 'PATCH']);
 const DURATION_UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** A publish request QStash refuses; the API answers it as a 400 `{ error }`. */
+/** A publish request QStash refuses; the API answers it as `{ error }` with `status`. */
 export class PublishError extends Error {
   override name = 'PublishError';
+  constructor(
+    message: string,
+    readonly status: 400 | 413 = 400,
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -35,16 +56,34 @@ export function draftFromRequest(
   url: string,
   headers: Headers,
   body: Uint8Array,
+  plan: QStashPlan,
   now = Date.now(),
 ): MessageDraft {
   const method = (headers.get('Upstash-Method') ?? 'POST').toUpperCase();
   if (!METHODS.has(method)) throw new PublishError(`invalid Upstash-Method: ${method}`);
+  if (body.byteLength > plan.maxMessageBytes) {
+    throw new PublishError(
+      `message size exceeds the max message size of your plan: ${body.byteLength} > ${plan.maxMessageBytes} bytes`,
+      413,
+    );
+  }
+  const retryDelayExpression = headers.get('Upstash-Retry-Delay') ?? undefined;
+  if (retryDelayExpression !== undefined) {
+    try {
+      retryDelay(retryDelayExpression);
+    } catch (error) {
+      throw new PublishError((error as Error).message);
+    }
+  }
+  const timeout = headers.get('Upstash-Timeout');
   return {
     url,
     method,
     body,
     headers: forwardedHeaders(headers, 'Upstash-Forward-', true),
-    maxRetries: parseRetries(headers.get('Upstash-Retries')),
+    maxRetries: parseRetries(headers.get('Upstash-Retries'), plan),
+    retryDelay: retryDelayExpression,
+    timeoutMs: timeout === null ? undefined : parseTimeout(timeout),
     notBefore: notBeforeOf(headers, now),
     callback: optionalUrl(headers.get('Upstash-Callback'), 'Upstash-Callback'),
     failureCallback: optionalUrl(
@@ -81,10 +120,20 @@ function notBeforeOf(headers: Headers, now: number): number {
   return delay === null ? now : now + parseDuration(delay);
 }
 
-function parseRetries(value: string | null): number {
-  if (value === null) return DEFAULT_RETRIES;
+function parseRetries(value: string | null, plan: QStashPlan): number {
+  if (value === null) return plan.defaultRetries;
   if (!/^\d+$/.test(value)) throw new PublishError(`invalid Upstash-Retries: ${value}`);
+  if (Number(value) > plan.maxRetries) {
+    throw new PublishError(
+      `Upstash-Retries ${value} exceeds the max retries of your plan: ${plan.maxRetries}`,
+    );
+  }
   return Number(value);
+}
+
+/** `Upstash-Timeout`: a duration (`30s`, `2m`) or bare seconds. */
+function parseTimeout(value: string): number {
+  return /^\d+$/.test(value) ? Number(value) * 1000 : parseDuration(value, 'Upstash-Timeout');
 }
 
 function optionalUrl(value: string | null, header: string): string | undefined {

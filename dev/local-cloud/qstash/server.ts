@@ -5,6 +5,8 @@ import { localAdmin } from './admin';
 import { qstashApi } from './api';
 import { createBroker } from './broker';
 import { startHttpDispatcher } from './dispatcher';
+import type { QStashPlan } from './publish-request';
+import { DEFAULT_PLAN } from './publish-request';
 import { createScheduler } from './scheduler';
 
 export interface QStashOptions {
@@ -20,8 +22,13 @@ export interface QStashOptions {
    * the test runner, which claims them over `/__local/deliveries` (see `admin.ts`).
    */
   delivery: 'http' | 'pull';
-  /** Multiplies QStash's retry backoff, min(86400, e^(2.5·retried)) seconds; 1 is QStash's. */
+  /**
+   * Multiplies every retry delay (QStash's backoff min(86400, e^(2.5·retried)) seconds,
+   * `Upstash-Retry-Delay`, a response's `Retry-After`); 1 is QStash's.
+   */
   backoffScale: number;
+  /** Plan limits (retry cap, message size); defaults to {@link DEFAULT_PLAN}. */
+  plan?: Partial<QStashPlan>;
   /** Interface to listen on; defaults to 127.0.0.1. */
   host?: string;
 }
@@ -29,6 +36,11 @@ export interface QStashOptions {
 /**
  * Starts the local QStash: the v2 API the `@upstash/qstash` client speaks, signed deliveries
  * with retries, a DLQ, callbacks and cron schedules, all in memory.
+ *
+ * Retries follow QStash: any answer but 2xx fails the attempt, a 3xx included (redirects are
+ * not followed); the next attempt waits for the response's `Retry-After` if it has one, else
+ * `Upstash-Retry-Delay`, else QStash's backoff. An attempt answered after `Upstash-Timeout`
+ * fails. Publishing over the plan's retry cap or message size is refused with QStash's error.
  *
  * @example
  * const qstash = await startQStash({ port: 0, token, currentSigningKey, nextSigningKey,
@@ -46,7 +58,10 @@ export async function startQStash(options: QStashOptions): Promise<RunningServic
   const scheduler = createScheduler(broker);
   const app = new Hono()
     .route('/', localAdmin({ broker, scheduler, delivery: options.delivery }))
-    .route('/', qstashApi({ ...options, broker, scheduler }));
+    .route(
+      '/',
+      qstashApi({ ...options, broker, scheduler, plan: { ...DEFAULT_PLAN, ...options.plan } }),
+    );
   const server = await listenOnLoopback('qstash', app.fetch, options.port, options.host);
   const dispatcher = options.delivery === 'http' ? startHttpDispatcher(broker) : undefined;
   return {

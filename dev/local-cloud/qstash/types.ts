@@ -15,6 +15,10 @@ export interface MessageDraft {
   headers: Record<string, string>;
   body: Uint8Array;
   maxRetries: number;
+  /** `Upstash-Retry-Delay`: milliseconds as an expression of `retried`. */
+  retryDelay?: string;
+  /** `Upstash-Timeout`: an attempt answering later than this fails. */
+  timeoutMs?: number;
   notBefore: number;
   callback?: string;
   failureCallback?: string;
@@ -61,6 +65,8 @@ export interface Delivery {
   headers: Record<string, string>;
   bodyBase64: string;
   retried: number;
+  /** The attempt fails unless answered within this (`Upstash-Timeout`). */
+  timeoutMs?: number;
 }
 
 /** Restricts deliveries to destinations starting with `urlPrefix` (e.g. one test's host). */

@@ -4,7 +4,7 @@ import type RedisMockConstructor from 'ioredis-mock';
 import type { MockCall } from './embedded-checks';
 import { checkCommand } from './embedded-checks';
 import { runMockCommand } from './embedded-commands';
-import { fromMockLua, mockLuaError, toMockLua } from './embedded-lua';
+import { checkLua51Syntax, fromMockLua, mockLuaError, toMockLua } from './embedded-lua';
 import type { CommandOutcome, RedisCommand, RedisEngine, RedisReply } from './engine';
 import { EXECABORT, errorMessage } from './engine';
 import { luaBody, NOSCRIPT, scriptSha, splitKeys } from './scripts';
@@ -39,6 +39,7 @@ export function createEmbeddedEngine(): RedisEngine {
   const evaluate = async (source: string, args: string[]): Promise<RedisReply> => {
     const { keys, argv } = splitKeys(args);
     const body = luaBody(source);
+    checkLua51Syntax(body);
     const sha = scriptSha(source);
     scripts.set(sha, source);
     try {
@@ -65,7 +66,7 @@ export function createEmbeddedEngine(): RedisEngine {
       return 'OK';
     }
     const [source = ''] = args;
-    luaBody(source);
+    checkLua51Syntax(luaBody(source));
     const sha = scriptSha(source);
     scripts.set(sha, source);
     return sha;

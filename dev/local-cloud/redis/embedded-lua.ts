@@ -14,9 +14,19 @@ const REPLY_ERROR = '@@stratus-reply-error@@';
 const CALL_ERROR = '@@stratus-call-error@@';
 
 const PRELUDE = [
+  // Lua 5.1 as scripts see it on Redis: `unpack` global, no `table.unpack`/`table.pack`,
+  // whole floats printed without `.0`, and globals read-only. The state may be reused, so
+  // the originals are kept once, in the registry.
+  'local __reg = debug.getregistry()',
+  'if not __reg.__stratus51 then __reg.__stratus51 = { unpack = table.unpack, pack = table.pack, tostring = tostring } end',
+  'local __unpack, __pack, __tostring = __reg.__stratus51.unpack, __reg.__stratus51.pack, __reg.__stratus51.tostring',
+  'table.unpack = nil table.pack = nil',
+  "rawset(_G, 'unpack', __unpack)",
+  "rawset(_G, 'tostring', function(v) if math.type(v) == 'float' and v == math.floor(v) and math.abs(v) < 2^53 then return string.format('%d', math.tointeger(v)) end return __tostring(v) end)",
+  "setmetatable(_G, { __newindex = function() error('Attempt to modify a readonly table', 2) end })",
   // fengari-interop's JavaScript null, kept in the registry under a light-userdata key.
   'local __null',
-  "for k, v in pairs(debug.getregistry()) do if type(k) == 'userdata' and tostring(v) == 'null' then __null = v end end",
+  "for k, v in pairs(debug.getregistry()) do if type(k) == 'userdata' and __tostring(v) == 'null' then __null = v end end",
   'local function __fix(v, nested)',
   '  if v == nil or v == __null then return false end',
   "  if type(v) == 'number' then return math.tointeger(v) or v end",
@@ -38,9 +48,9 @@ const PRELUDE = [
   'end',
   'local __call = redis.call',
   'redis.call = function(...)',
-  '  local a = table.pack(...)',
+  '  local a = __pack(...)',
   '  for i = 1, a.n do a[i] = __arg(a[i]) end',
-  '  local ok, r = pcall(__call, table.unpack(a, 1, a.n))',
+  '  local ok, r = pcall(__call, __unpack(a, 1, a.n))',
   `  if not ok then error('${CALL_ERROR}' .. __message(r), 2) end`,
   '  return __fix(r)',
   'end',
@@ -79,6 +89,24 @@ const PRELUDE = [
 /** The Lua that ioredis-mock runs for a script body (its shebang line already emptied). */
 export function toMockLua(body: string): string {
   return `${PRELUDE} return __reply((function(...) ${body}\nend)())`;
+}
+
+/**
+ * Refuses what Lua 5.3 parses but Redis's Lua 5.1 does not (`//`, bitwise operators), with
+ * Redis's compile error. Strings and comments are blanked first so their text never counts.
+ */
+export function checkLua51Syntax(body: string): void {
+  const code = body
+    .replace(/--\[(=*)\[[\s\S]*?\]\1\]/g, (c) => c.replace(/[^\n]/g, ' '))
+    .replace(/\[(=*)\[[\s\S]*?\]\1\]/g, (c) => c.replace(/[^\n]/g, ' '))
+    .replace(/"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'/g, (c) => ' '.repeat(c.length))
+    .replace(/--[^\n]*/g, (c) => ' '.repeat(c.length));
+  const found = /\/\/|<<|>>|[&|]|~(?!=)/.exec(code);
+  if (!found) return;
+  const line = code.slice(0, found.index).split('\n').length;
+  throw new Error(
+    `ERR Error compiling script (new function): user_script:${line}: unexpected symbol near '${found[0][0]}'`,
+  );
 }
 
 /** A value ioredis-mock's EVAL resolved with, as the Redis reply it stands for. */
