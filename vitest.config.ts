@@ -1,6 +1,7 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
-import { type LocalCloudUrls, testBindings } from './test/test-env.ts';
+import type { LocalCloudUrls } from './dev/local-cloud/bindings.ts';
+import { testBindings } from './test/test-env.ts';
 
 /**
  * Two projects. `workers`: the suite, inside workerd, against the local cloud that

@@ -9,10 +9,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { migrateDatabase } from '../dev/db/migrate';
+import { LOCAL_DATABASE_URL, localCloudBindings } from '../dev/local-cloud/bindings';
 import { startLocalCloud } from '../dev/local-cloud/index';
 import { LOCAL_CREDENTIALS } from '../dev/local-cloud/service';
 import { parseSettings } from '../src/settings';
-import { TEST_DATABASE_URL, testBindings } from '../test/test-env';
 import { type Builds, buildAll, readWranglerSettings, type WranglerSettings } from './build';
 import { API, appClient, localRedis } from './fixtures';
 import { cleanup, freePort, handleExits, onCleanup } from './lifecycle';
@@ -95,14 +95,13 @@ async function startStack(
     qstashDelivery: 'pull',
   });
   onCleanup(() => cloud.close());
-  await migrateDatabase({ databaseUrl: TEST_DATABASE_URL, fetchEndpoint: cloud.urls.postgres });
-  // The tests raise the API rate limit out of their way; the benchmark keeps the production
-  // default, so the blocked-client scenario reaches it quickly.
-  const { RATE_LIMIT_PER_MINUTE: _testLimit, ...bindings } = testBindings(cloud.urls);
+  await migrateDatabase({ databaseUrl: LOCAL_DATABASE_URL, fetchEndpoint: cloud.urls.postgres });
+  // The benchmark keeps the production default rate limit (the tests raise it out of their
+  // way), so the blocked-client scenario reaches it quickly.
   const appBindings = {
     ...textVars(settings.vars),
-    ...bindings,
-    DATABASE_URL: `${TEST_DATABASE_URL}?application_name=${TAG}`,
+    ...localCloudBindings(cloud.urls),
+    DATABASE_URL: `${LOCAL_DATABASE_URL}?application_name=${TAG}`,
     UPSTASH_REDIS_REST_URL: `${cloud.urls.redis}/__tag/${TAG}`,
   };
   const compatibility = {

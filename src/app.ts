@@ -15,6 +15,7 @@ import { bodyLimit, cors, jsonBody, securityHeaders } from './middleware/securit
 import { services } from './middleware/services';
 import { registerDocs } from './modules/docs/docs.index';
 import { MODULES } from './modules/index';
+import type { Module } from './modules/module';
 import { sqlState } from './platform/db/client';
 
 /** Maps what Hono and its validators throw onto the error catalogue. */
@@ -61,14 +62,14 @@ function except(
 const JOBS = '/jobs/';
 
 /**
- * Builds the whole application: global middleware, error rendering, the v1 modules and the
- * docs, mounted under `prefix` (`API_V1_PREFIX`).
+ * Builds the whole application: global middleware, error rendering, the modules (those of
+ * `src/modules/index.ts` unless given) and the docs, mounted under `prefix` (`API_V1_PREFIX`).
  *
  * @example
  * const app = createApp('/api/v1');
  * const response = await app.request('/api/v1/health', {}, env);
  */
-export function createApp(prefix: string) {
+export function createApp(prefix: string, modules: readonly Module[] = MODULES) {
   const app = new OpenAPIHono<AppEnv>();
 
   app.use(contextStorage());
@@ -100,7 +101,7 @@ export function createApp(prefix: string) {
   app.use(bodyLimit());
   app.use(`${prefix}/*`, except(prefix, { trees: [JOBS] }, jsonBody()));
 
-  for (const module of MODULES) app.route(prefix, module.router);
+  for (const module of modules) app.route(prefix, module.router);
   registerDocs(app, prefix);
 
   app.notFound((c) =>

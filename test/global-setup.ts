@@ -2,8 +2,8 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { migrateDatabase } from '../dev/db/migrate';
+import { LOCAL_DATABASE_URL } from '../dev/local-cloud/bindings';
 import { startLocalCloud } from '../dev/local-cloud/index';
-import { TEST_DATABASE_URL } from './test-env';
 
 /**
  * Starts the local cloud on free ports for the whole run, QStash handing its deliveries to
@@ -13,7 +13,7 @@ import { TEST_DATABASE_URL } from './test-env';
  * users' cached token versions, counters and idempotency keys of an earlier run would
  * otherwise meet the new run's users, who get the same ids.
  *
- * Requests must present the credentials and database name of `TEST_DATABASE_URL`, as on Neon
+ * Requests must present the credentials and database name of `LOCAL_DATABASE_URL`, as on Neon
  * (issue 14). In services mode the endpoint connects as that URL's role, created without
  * superuser rights if missing and owning the `public` schema, as Neon's owner role does: the
  * migrations and the suite run with no more rights than they get in production.
@@ -29,13 +29,13 @@ export default async function setup(project: TestProject) {
   if (redisUrl) await emptyRedisDatabase(redisUrl);
   const cloud = await startLocalCloud({
     ports: { postgres: 0, redis: 0, qstash: 0, mailbox: 0 },
-    postgresUrl: postgresUrl && (await prepareOwnerRole(postgresUrl, TEST_DATABASE_URL)),
-    databaseUrl: TEST_DATABASE_URL,
+    postgresUrl: postgresUrl && (await prepareOwnerRole(postgresUrl, LOCAL_DATABASE_URL)),
+    databaseUrl: LOCAL_DATABASE_URL,
     redisUrl,
     qstashDelivery: 'pull',
     qstashBackoffScale: 0.001,
   });
-  await migrateDatabase({ databaseUrl: TEST_DATABASE_URL, fetchEndpoint: cloud.urls.postgres });
+  await migrateDatabase({ databaseUrl: LOCAL_DATABASE_URL, fetchEndpoint: cloud.urls.postgres });
   project.provide('localCloud', cloud.urls);
   return () => cloud.close();
 }

@@ -1,6 +1,6 @@
 import { inject } from 'vitest';
+import type { LocalCloudUrls } from '../../dev/local-cloud/bindings';
 import type { Delivery, DeliveryStatus } from '../../dev/local-cloud/qstash/types';
-import type { LocalCloudUrls } from '../test-env';
 
 /** A due delivery as the local QStash hands it out (`POST /__local/deliveries/claim`). */
 type QStashDelivery = Delivery;

@@ -1,11 +1,11 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, inject, it } from 'vitest';
+import type { LocalCloudUrls } from '../../dev/local-cloud/bindings';
 import type { MailboxMessage } from '../../dev/local-cloud/mailbox/server';
 import { LOCAL_CREDENTIALS } from '../../dev/local-cloud/service';
 import { createLogger } from '../../src/lib/logger';
 import { MailError, sendMail } from '../../src/platform/mail';
 import { getSettings } from '../../src/settings';
-import type { LocalCloudUrls } from '../test-env';
 
 function mailbox(): string {
   const urls: LocalCloudUrls = inject('localCloud');

@@ -1,8 +1,8 @@
 import { Ratelimit } from '@upstash/ratelimit';
 import { Redis } from '@upstash/redis/cloudflare';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import type { LocalCloudUrls } from '../../dev/local-cloud/bindings';
 import { LOCAL_CREDENTIALS } from '../../dev/local-cloud/service';
-import type { LocalCloudUrls } from '../test-env';
 
 interface Stats {
   requests: number;

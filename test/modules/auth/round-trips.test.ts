@@ -1,12 +1,12 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, inject, it } from 'vitest';
+import { LOCAL_DATABASE_URL } from '../../../dev/local-cloud/bindings';
 import { userCacheKey } from '../../../src/modules/users/users.service';
 import { getRedis } from '../../../src/platform/redis';
 import { getSettings } from '../../../src/settings';
 import { capturingLogs } from '../../helpers/logs';
 import { bearer, login, loginForm, PASSWORD, registerUser } from '../../helpers/users';
 import { API, callWith, DEAD_ENDPOINT } from '../../helpers/worker';
-import { TEST_DATABASE_URL } from '../../test-env';
 
 /** Database round trips the local Postgres endpoint counted for one tag. */
 async function roundTrips(tag: string): Promise<number> {
@@ -20,7 +20,7 @@ async function roundTrips(tag: string): Promise<number> {
 /** Settings whose database traffic the endpoint counts under `tag`. */
 function tagged() {
   const tag = `rt-${crypto.randomUUID().slice(0, 8)}`;
-  return { tag, settings: { DATABASE_URL: `${TEST_DATABASE_URL}?application_name=${tag}` } };
+  return { tag, settings: { DATABASE_URL: `${LOCAL_DATABASE_URL}?application_name=${tag}` } };
 }
 
 /** The outcome in `Server-Timing: cache;dur=…;desc="hit"`. */
