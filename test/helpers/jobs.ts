@@ -54,20 +54,22 @@ export async function signLikeQStash(input: {
   url: string;
   body: string;
   key?: string;
-  /** Seconds from now; negative for an expired signature. */
-  expiresIn?: number;
+  /** Seconds from now; negative for an expired signature, null for none. */
+  expiresIn?: number | null;
+  /** Another HMAC algorithm than QStash's HS256. */
+  alg?: 'HS384' | 'HS512';
 }): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   const expiresIn = input.expiresIn ?? 300;
-  return new SignJWT({ body: await sha256Base64Url(input.body) })
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+  const jwt = new SignJWT({ body: await sha256Base64Url(input.body) })
+    .setProtectedHeader({ alg: input.alg ?? 'HS256', typ: 'JWT' })
     .setIssuer('Upstash')
     .setSubject(input.url)
     .setIssuedAt(Math.min(now, now + expiresIn - 300))
     .setNotBefore(Math.min(now, now + expiresIn - 300))
-    .setExpirationTime(now + expiresIn)
-    .setJti(`jwt_${crypto.randomUUID()}`)
-    .sign(new TextEncoder().encode(input.key ?? env.QSTASH_CURRENT_SIGNING_KEY));
+    .setJti(`jwt_${crypto.randomUUID()}`);
+  if (input.expiresIn !== null) jwt.setExpirationTime(now + expiresIn);
+  return jwt.sign(new TextEncoder().encode(input.key ?? env.QSTASH_CURRENT_SIGNING_KEY));
 }
 
 /** A delivery-shaped request to `url`, signed or not, as QStash would POST it. */

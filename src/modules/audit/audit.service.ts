@@ -1,4 +1,5 @@
-import type { Database } from '../../platform/db/client';
+import { getTableColumns, type SQL, sql } from 'drizzle-orm';
+import { columnName, type Database } from '../../platform/db/client';
 import { auditLog } from '../../platform/db/schema';
 
 export type AuditEvent =
@@ -8,6 +9,8 @@ export type AuditEvent =
   | 'refresh_token_reused'
   | 'password_changed'
   | 'password_reset'
+  | 'email_change_requested'
+  | 'email_change_reported'
   | 'email_changed'
   | 'email_verified'
   | 'session_revoked'
@@ -46,4 +49,35 @@ export function auditInsert(db: Database, meta: RequestMeta, entry: AuditEntry) 
     userAgent: meta.userAgent,
     requestId: meta.requestId,
   });
+}
+
+/**
+ * The same record as {@link auditInsert}, as a statement to put in a `WITH` of raw SQL: one
+ * row per row of `rows.from`, whose user is `rows.userId`. Columns come from the table, so a
+ * renamed column cannot silently break it.
+ *
+ * @example
+ * sql`WITH changed AS (UPDATE users … RETURNING id), audited AS (${auditFrom(meta, 'password_reset', { userId: sql`id`, from: sql`changed` })}) SELECT …`;
+ */
+export function auditFrom(
+  meta: RequestMeta,
+  event: AuditEvent,
+  rows: { userId: SQL; from: SQL; details?: SQL },
+): SQL {
+  const {
+    userId,
+    event: eventColumn,
+    ip,
+    userAgent,
+    requestId,
+    details,
+  } = getTableColumns(auditLog);
+  const columns = sql.join(
+    [userId, eventColumn, ip, userAgent, requestId, details].map(columnName),
+    sql`, `,
+  );
+  return sql`INSERT INTO ${auditLog} (${columns})
+    SELECT ${rows.userId}, ${event}::text, ${meta.ip}::inet, ${meta.userAgent}::text,
+           ${meta.requestId}::text, ${rows.details ?? sql`NULL`}::jsonb
+    FROM ${rows.from}`;
 }

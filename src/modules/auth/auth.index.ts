@@ -15,4 +15,5 @@ authRouter
   .openapi(routes.requestVerifyToken, handlers.requestVerifyToken)
   .openapi(routes.verify, handlers.verify)
   .openapi(routes.forgotPassword, handlers.forgotPassword)
-  .openapi(routes.resetPassword, handlers.resetPassword);
+  .openapi(routes.resetPassword, handlers.resetPassword)
+  .openapi(routes.reportEmailChange, handlers.reportEmailChange);
