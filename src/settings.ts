@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 const integer = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const seconds = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
 const flag = (fallback: boolean) =>
   z
     .enum(['true', 'false', '1', '0'])
@@ -31,6 +32,7 @@ const settingsSchema = z.object({
   SECRET_KEY: z.string().min(32, 'must be at least 32 characters'),
   ACCESS_TOKEN_EXPIRE_MINUTES: integer(15),
   REFRESH_TOKEN_EXPIRE_DAYS: integer(30),
+  REFRESH_REUSE_INTERVAL_SECONDS: seconds(10),
   BACKEND_CORS_ORIGINS: commaList,
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   DEFAULT_PAGE_SIZE: integer(20),
@@ -55,6 +57,7 @@ const settingsSchema = z.object({
   RESEND_API_URL: z.url().default('https://api.resend.com'),
   RESEND_API_KEY: z.string().min(1).optional(),
   RATE_LIMIT_PER_MINUTE: integer(300),
+  LOGIN_ACCOUNT_LIMIT_PER_HOUR: integer(100),
   TOKEN_RETENTION_DAYS: integer(7),
   SOFT_DELETE_RETENTION_DAYS: integer(30),
   REQUIRE_VERIFIED_LOGIN: flag(false),

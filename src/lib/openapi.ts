@@ -69,26 +69,49 @@ export const ProblemSchema = z
 const PROBLEM_CONTENT = { 'application/problem+json': { schema: ProblemSchema } };
 
 /**
- * The `responses` entries for the errors a route can answer with, grouped by status.
- * Every route also gets 422 (validation) and 500.
+ * Where {@link errorResponses} leaves a route's error codes until the document is built: one
+ * symbol key per call, so several spreads into one `responses` all count.
+ */
+const errorCodeKeys = new Map<symbol, ErrorCode[]>();
+
+/**
+ * The error responses of a route, by code: every route also gets 422 (validation) and 500.
+ * The codes are turned into problem responses grouped by status when the document is built
+ * ({@link documentErrorResponses}), once every module has declared its codes, so a route may
+ * name another module's codes. Typed as nothing: handlers return their success responses and
+ * throw errors, which `onError` renders; these entries are for the document only.
  *
  * @example
  * responses: { 200: jsonContent(UserSchema, 'The user'), ...errorResponses('UNAUTHORIZED', 'NOT_FOUND') }
  */
 export function errorResponses(...codes: ErrorCode[]): Record<never, never> {
-  const byStatus = new Map<number, ErrorCode[]>();
-  for (const code of new Set<ErrorCode>([...codes, 'VALIDATION_ERROR', 'INTERNAL_ERROR'])) {
-    const { status } = errorSpec(code);
-    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  const key = Symbol('error-codes');
+  errorCodeKeys.set(key, codes);
+  return { [key]: codes } as Record<never, never>;
+}
+
+/**
+ * Replaces the codes {@link errorResponses} left in each route of `registry` with problem
+ * responses grouped by status (`401: UNAUTHORIZED`, `403: FORBIDDEN | ORIGIN_NOT_ALLOWED` …).
+ * An unknown code fails here, loudly: its module is not part of the app.
+ */
+export function documentErrorResponses(registry: OpenAPIHono['openAPIRegistry']) {
+  for (const definition of registry.definitions) {
+    if (definition.type !== 'route') continue;
+    const responses = definition.route.responses as Record<string | symbol, unknown>;
+    const keys = Object.getOwnPropertySymbols(responses).filter((key) => errorCodeKeys.has(key));
+    if (keys.length === 0) continue;
+    const codes = keys.flatMap((key) => errorCodeKeys.get(key) ?? []);
+    const byStatus = new Map<number, ErrorCode[]>();
+    for (const code of new Set<ErrorCode>([...codes, 'VALIDATION_ERROR', 'INTERNAL_ERROR'])) {
+      const { status } = errorSpec(code);
+      byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+    }
+    for (const [status, group] of byStatus) {
+      responses[status] = { description: group.join(' | '), content: PROBLEM_CONTENT };
+    }
+    for (const key of keys) delete responses[key];
   }
-  // Typed as nothing: handlers return their success responses and throw errors, which
-  // `onError` renders, so these entries are for the document, not for handler or client types.
-  return Object.fromEntries(
-    [...byStatus].map(([status, group]) => [
-      status,
-      { description: group.join(' | '), content: PROBLEM_CONTENT },
-    ]),
-  );
 }
 
 /** A JSON response or request body entry for `createRoute`. */

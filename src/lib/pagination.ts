@@ -4,10 +4,24 @@ import type { Settings } from '../settings';
 /** The largest Postgres `integer`: ids and offsets beyond it are invalid input, not a 500. */
 export const MAX_INT4 = 2_147_483_647;
 
+/**
+ * An integer query or path parameter, written in decimal digits only: `0x10`, `1e3`, `+7` or
+ * ` 7` are 422, never read as numbers JavaScript would make of them.
+ *
+ * @example
+ * z.object({ id: decimalInteger(z.number().int().positive().max(MAX_INT4)) });
+ */
+export function decimalInteger<T extends z.ZodType>(schema: T) {
+  return z.preprocess(
+    (value) => (typeof value === 'string' && /^\d{1,16}$/.test(value) ? Number(value) : value),
+    schema,
+  );
+}
+
 /** `?skip=&limit=`; `limit` defaults to `DEFAULT_PAGE_SIZE` and is capped at `MAX_PAGE_SIZE`. */
 export const PageQuerySchema = z.object({
-  skip: z.coerce.number().int().min(0).max(MAX_INT4).default(0).openapi({ example: 0 }),
-  limit: z.coerce.number().int().min(1).max(MAX_INT4).optional().openapi({ example: 20 }),
+  skip: decimalInteger(z.number().int().min(0).max(MAX_INT4)).default(0).openapi({ example: 0 }),
+  limit: decimalInteger(z.number().int().min(1).max(MAX_INT4)).optional().openapi({ example: 20 }),
 });
 
 export interface Page {

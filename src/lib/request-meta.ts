@@ -11,7 +11,7 @@ export interface RequestMeta {
 }
 
 /** The client's IP as Cloudflare reports it, or null when absent or malformed. */
-function clientIp(c: Context): string | null {
+export function clientIp(c: Context): string | null {
   const value = c.req.header('CF-Connecting-IP');
   return value && ip.safeParse(value).success ? value : null;
 }

@@ -1,6 +1,7 @@
+import type { Context } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { createMiddleware } from 'hono/factory';
-import type { AuthedEnv } from '../context';
+import type { AppEnv, AuthedEnv } from '../context';
 import { AppError } from '../lib/errors';
 import { authCookieName } from '../modules/auth/auth.cookies';
 import * as authSessions from '../modules/auth/auth.sessions';
@@ -8,6 +9,8 @@ import type { Settings } from '../settings';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const CHALLENGE = { 'WWW-Authenticate': 'Bearer' };
+/** RFC 6750's `Bearer b64token`, and nothing after it. */
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
 
 /** Origins a cookie-authenticated change may come from: the API's own and the CORS list. */
 function isAllowedOrigin(settings: Settings, origin: string | undefined): boolean {
@@ -16,6 +19,30 @@ function isAllowedOrigin(settings: Settings, origin: string | undefined): boolea
     origin === new URL(settings.PUBLIC_BASE_URL).origin ||
     settings.BACKEND_CORS_ORIGINS.includes(origin)
   );
+}
+
+/** Refuses a request whose `Origin` is not one a cookie-authenticated change may come from. */
+function checkOrigin<E extends AppEnv>(c: Context<E>) {
+  if (!isAllowedOrigin(c.get('settings'), c.req.header('Origin'))) {
+    throw new AppError('ORIGIN_NOT_ALLOWED', {
+      detail: 'A cookie-authenticated change must come from an allowed Origin',
+    });
+  }
+}
+
+/**
+ * Requires an allowed `Origin` on a route that sets the auth cookie (cookie login), as
+ * {@link authenticate} does on cookie-authenticated changes: a cross-site form cannot sign the
+ * browser in to an account of the attacker's (login CSRF).
+ *
+ * @example
+ * createRoute({ method: 'post', path: '/auth/cookie/login', middleware: [requireAllowedOrigin()], … })
+ */
+export function requireAllowedOrigin() {
+  return createMiddleware<AppEnv>(async function requireAllowedOrigin(c, next) {
+    checkOrigin(c);
+    await next();
+  });
 }
 
 /**
@@ -32,25 +59,16 @@ export function authenticate() {
     const header = c.req.header('Authorization');
     let token: string | undefined;
     if (header) {
-      const [scheme, value] = header.split(' ');
-      if (scheme?.toLowerCase() !== 'bearer' || !value) {
+      token = BEARER.exec(header)?.[1];
+      if (!token) {
         throw new AppError('UNAUTHORIZED', {
           detail: 'Expected a Bearer token',
           headers: CHALLENGE,
         });
       }
-      token = value;
     } else {
       token = getCookie(c, authCookieName(settings));
-      if (
-        token &&
-        !SAFE_METHODS.has(c.req.method) &&
-        !isAllowedOrigin(settings, c.req.header('Origin'))
-      ) {
-        throw new AppError('ORIGIN_NOT_ALLOWED', {
-          detail: 'A cookie-authenticated change must come from an allowed Origin',
-        });
-      }
+      if (token && !SAFE_METHODS.has(c.req.method)) checkOrigin(c);
     }
     if (!token) throw new AppError('UNAUTHORIZED', { headers: CHALLENGE });
     try {

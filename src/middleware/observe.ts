@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { tryGetContext } from 'hono/context-storage';
 import { createMiddleware } from 'hono/factory';
-import { routePath } from 'hono/route';
+import { matchedRoutes, routePath } from 'hono/route';
 import type { AppEnv } from '../context';
 import { createLogger } from '../lib/logger';
 import { timeDatabaseRoundTrips } from '../platform/db/client';
@@ -35,6 +35,19 @@ timeDatabaseRoundTrips((ms) => {
 });
 
 /**
+ * The route that answered: the handler that ran (or whose middleware refused the request), not
+ * the last pattern that matched the path (`/users/:id` also matches `/users/me`). Before any
+ * route ran (a 404, a global limit), the first route that would have; else the last pattern.
+ */
+function answeringRoute(c: Context): string {
+  const routes = matchedRoutes(c);
+  const current = routes[c.req.routeIndex];
+  if (current && current.method !== 'ALL') return current.path;
+  const next = routes.slice(c.req.routeIndex).find((route) => route.method !== 'ALL');
+  return next?.path ?? routePath(c, -1);
+}
+
+/**
  * What a request leaves for operators, on one clock: `X-Process-Time` (milliseconds),
  * `Server-Timing` with `app`, `db` (time in database round trips, and how many) and any metric
  * recorded with {@link recordTiming}, and one JSON log line (request id, method, matched route,
@@ -63,7 +76,7 @@ export function observe() {
     if (!logger.enabled(level)) return;
     logger[level]('request', {
       method: c.req.method,
-      route: routePath(c, -1),
+      route: answeringRoute(c),
       path: c.req.path,
       status,
       duration_ms: Math.round(duration * 10) / 10,

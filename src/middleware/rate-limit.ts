@@ -4,6 +4,7 @@ import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../context';
 import { AppError } from '../lib/errors';
 import { perSettings } from '../lib/per-settings';
+import { clientIp } from '../lib/request-meta';
 import { getRedis, REDIS_TIMEOUT_MS } from '../platform/redis';
 import { type Settings, SettingsError } from '../settings';
 
@@ -24,11 +25,12 @@ export interface RateLimitPolicy {
   limit: number | ((settings: Settings) => number);
   window: Window;
   /**
-   * Who is counted: the client IP (`CF-Connecting-IP`), the authenticated user (`c.get('user')`,
-   * falling back to the IP when there is none), or a key of your own (e.g. the e-mail of a login;
-   * an empty key means the request has nothing to count under this policy).
+   * Who is counted: the client's network (`CF-Connecting-IP`; an IPv6 address counts for its
+   * /64), the authenticated user (`c.get('user')`, falling back to the network when there is
+   * none), an account named by the caller of {@link limit} (`account`), that account from this
+   * network (`account+ip`), or a key of your own. A key that cannot be built refuses the request.
    */
-  key: 'ip' | 'user' | ((c: Context<AppEnv>) => string | Promise<string>);
+  key: 'ip' | 'user' | 'account' | 'account+ip' | ((c: Context) => string | Promise<string>);
   /**
    * When Redis cannot be reached: `closed` refuses with 503 (auth routes, where an unlimited
    * attacker is worse than an outage), `open` lets the request through and logs a warning.
@@ -48,8 +50,43 @@ export const API_POLICY: RateLimitPolicy = {
   failure: 'open',
 };
 
-/** The key used for requests without `CF-Connecting-IP` (only outside Cloudflare's edge). */
-const UNKNOWN_IP = 'unknown';
+/**
+ * The one bucket shared by every request without a valid `CF-Connecting-IP` (only outside
+ * Cloudflare's edge, or a misbehaving proxy): stricter for each of them than a bucket of its own.
+ */
+const UNVERIFIED_IP = 'ip:unverified';
+
+/** The first four groups of an IPv6 address, expanded: the /64 one subscriber usually holds. */
+function ipv6Network(address: string): string {
+  let full = address.toLowerCase();
+  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(full);
+  if (v4) {
+    const [a, b, c, d] = v4.slice(1).map(Number) as [number, number, number, number];
+    full = `${full.slice(0, v4.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head = '', tail] = full.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const zeros = tail === undefined ? [] : Array(8 - left.length - right.length).fill('0');
+  const groups = [...left, ...zeros, ...right].slice(0, 4);
+  return `${groups.map((group) => group.padStart(4, '0')).join(':')}::/64`;
+}
+
+/** The network a request counts under: its IPv4 address, its IPv6 /64, or the shared bucket. */
+function network<E extends AppEnv>(c: Context<E>): string {
+  const ip = clientIp(c);
+  if (ip) return ip.includes(':') ? `ip6:${ipv6Network(ip)}` : `ip:${ip}`;
+  const header = c.req.header('CF-Connecting-IP');
+  if (header !== undefined) {
+    c.get('logger').warn(
+      'CF-Connecting-IP is not an IP address; rate limited in the shared bucket',
+      {
+        value: header.slice(0, 64),
+      },
+    );
+  }
+  return UNVERIFIED_IP;
+}
 
 /**
  * Identifiers known to be over their limit, with the time their window resets. One per
@@ -78,25 +115,35 @@ function limiterFor(settings: Settings, policy: RateLimitPolicy): Ratelimit {
   return limiter;
 }
 
-/** Who a request counts against; `null` when a custom key finds nothing to count (no limit). */
-async function identify(c: Context<AppEnv>, policy: RateLimitPolicy): Promise<string | null> {
-  const ip = () => `ip:${c.req.header('CF-Connecting-IP') ?? UNKNOWN_IP}`;
-  if (policy.key === 'ip') return ip();
+/** Who a request counts against, or a refusal when the policy's key cannot be built. */
+async function identify<E extends AppEnv>(
+  c: Context<E>,
+  policy: RateLimitPolicy,
+  account: string | undefined,
+): Promise<string> {
+  if (policy.key === 'ip') return network(c);
   if (policy.key === 'user') {
     const user = c.get('user');
-    return user ? `user:${user.id}` : ip();
+    return user ? `user:${user.id}` : network(c);
   }
-  const key = await policy.key(c);
-  return key ? `key:${key}` : null;
+  const key =
+    typeof policy.key === 'function' ? await policy.key(c) : account?.trim().toLowerCase();
+  if (!key) {
+    const message = `The request names no account for the rate limit ${policy.name}`;
+    throw new AppError('VALIDATION_ERROR', {
+      detail: message,
+      errors: [{ path: 'body', message, code: 'invalid_type' }],
+    });
+  }
+  return policy.key === 'account+ip' ? `key:${key}|${network(c)}` : `key:${key}`;
 }
 
 /** Redis could not be asked: refuse with 503 (`closed`) or let through with a warning (`open`). */
-function unavailable(
-  c: Context<AppEnv>,
+function unavailable<E extends AppEnv>(
+  c: Context<E>,
   policy: RateLimitPolicy,
   error: unknown,
-  next: () => Promise<void>,
-): Promise<void> {
+): void {
   if (error instanceof SettingsError) throw error;
   if (policy.failure === 'closed') {
     throw new AppError('SERVICE_UNAVAILABLE', {
@@ -109,51 +156,71 @@ function unavailable(
     policy: policy.name,
     error: error instanceof Error ? error.message : String(error),
   });
-  return next();
 }
 
 /**
- * Limits requests with `@upstash/ratelimit` (sliding window) under `policy`. Every response
- * it passes, errors included, carries `RateLimit-Limit`, `RateLimit-Remaining` and
- * `RateLimit-Reset` (seconds); over the limit it answers 429 `RATE_LIMITED` with `Retry-After`.
- * A check costs one Redis request (a script), none for a client already blocked.
+ * Counts this request under `policy` (sliding window, `@upstash/ratelimit`), keyed on
+ * `account` for the `account` and `account+ip` policies: call it in a handler with the
+ * validated field the handler uses, so that what is limited is what is acted on. Sets
+ * `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (seconds) on the response,
+ * errors included; over the limit it throws 429 `RATE_LIMITED` with `Retry-After`. A check
+ * costs one Redis request (a script), none for a client already blocked.
  *
  * @example
- * router.use('/auth/jwt/login', rateLimit(LOGIN_IP), rateLimit(LOGIN_ACCOUNT));
+ * const { username } = c.req.valid('form');
+ * await limit(c, LOGIN_ACCOUNT, username);
+ */
+export async function limit<E extends AppEnv>(
+  c: Context<E>,
+  policy: RateLimitPolicy,
+  account?: string,
+) {
+  const identifier = await identify(c, policy, account);
+  let result: Awaited<ReturnType<Ratelimit['limit']>>;
+  try {
+    result = await limiterFor(c.get('settings'), policy).limit(identifier);
+  } catch (error) {
+    return unavailable(c, policy, error);
+  }
+  // On its own timeout the library answers "allowed": that is Redis being unreachable too.
+  if (result.reason === 'timeout') {
+    return unavailable(c, policy, new Error(`Redis did not answer in ${REDIS_TIMEOUT_MS} ms`));
+  }
+  c.executionCtx.waitUntil(result.pending);
+
+  const resetSeconds = Math.max(0, Math.ceil((result.reset - Date.now()) / 1000));
+  const headers = {
+    'RateLimit-Limit': String(result.limit),
+    'RateLimit-Remaining': String(result.remaining),
+    'RateLimit-Reset': String(resetSeconds),
+  };
+  if (!result.success) {
+    // Set on the context too: headers an earlier check set there would win over the error's.
+    for (const [name, value] of Object.entries(headers)) c.header(name, value);
+    throw new AppError('RATE_LIMITED', {
+      detail: `Too many requests; retry in ${resetSeconds} s`,
+      headers: { ...headers, 'Retry-After': String(resetSeconds) },
+    });
+  }
+  // With several policies on a request, the headers describe the one closest to its limit.
+  const reported = c.res.headers.get('RateLimit-Remaining');
+  if (reported !== null && Number(reported) <= result.remaining) return;
+  for (const [name, value] of Object.entries(headers)) c.header(name, value);
+}
+
+/**
+ * {@link limit} as middleware, for policies keyed on the network, the user or a function of
+ * the request. Account policies need the validated body: call {@link limit} from the handler.
+ *
+ * @example
+ * router.use('/auth/jwt/login', rateLimit(LOGIN_IP));
  */
 export function rateLimit(policy: RateLimitPolicy) {
+  if (policy.key === 'account' || policy.key === 'account+ip') {
+    throw new Error(`${policy.name}: an account policy is checked by limit() after validation`);
+  }
   return createMiddleware<AppEnv>(async function rateLimit(c, next) {
-    const identifier = await identify(c, policy);
-    if (identifier === null) return next();
-    let result: Awaited<ReturnType<Ratelimit['limit']>>;
-    try {
-      result = await limiterFor(c.get('settings'), policy).limit(identifier);
-    } catch (error) {
-      return unavailable(c, policy, error, next);
-    }
-    // On its own timeout the library answers "allowed": that is Redis being unreachable too.
-    if (result.reason === 'timeout') {
-      const error = new Error(`Redis did not answer in ${REDIS_TIMEOUT_MS} ms`);
-      return unavailable(c, policy, error, next);
-    }
-    c.executionCtx.waitUntil(result.pending);
-
-    const resetSeconds = Math.max(0, Math.ceil((result.reset - Date.now()) / 1000));
-    const headers = {
-      'RateLimit-Limit': String(result.limit),
-      'RateLimit-Remaining': String(result.remaining),
-      'RateLimit-Reset': String(resetSeconds),
-    };
-    if (!result.success) {
-      throw new AppError('RATE_LIMITED', {
-        detail: `Too many requests; retry in ${resetSeconds} s`,
-        headers: { ...headers, 'Retry-After': String(resetSeconds) },
-      });
-    }
+    await limit(c, policy);
     await next();
-    // With several policies on a route, the headers describe the one closest to its limit.
-    const reported = c.res.headers.get('RateLimit-Remaining');
-    if (reported !== null && Number(reported) <= result.remaining) return;
-    for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
   });
 }

@@ -44,8 +44,10 @@ export function signLikeQStash(input: {
   url: string;
   body: string;
   key?: string;
-  /** Seconds from now; negative for an expired signature. */
-  expiresIn?: number;
+  /** Seconds from now; negative for an expired signature, null for none. */
+  expiresIn?: number | null;
+  /** Another HMAC algorithm than QStash's HS256. */
+  alg?: 'HS384' | 'HS512';
 }): Promise<string> {
   return signDelivery({ ...input, key: input.key ?? env.QSTASH_CURRENT_SIGNING_KEY });
 }

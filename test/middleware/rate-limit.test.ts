@@ -128,6 +128,39 @@ describe('rateLimit()', () => {
   });
 });
 
+describe('the client network a limit counts (issue 8)', () => {
+  it('counts every request whose client IP is not an IP address in one shared bucket, and logs it', async () => {
+    const send = appWith(policy({ limit: 1 }));
+    const { lines } = await capturingLogs('warn', async () => {
+      const warn = { LOG_LEVEL: 'warn' };
+      expect((await send('/ok', { 'CF-Connecting-IP': 'not-an-ip-1' }, warn)).status).toBe(200);
+      const other = { 'CF-Connecting-IP': '10.0.0.1, 10.0.0.2' };
+      expect((await send('/ok', other, warn)).status).toBe(429);
+    });
+    expect(lines).toEqual([
+      expect.objectContaining({ level: 'warn', value: 'not-an-ip-1' }),
+      expect.objectContaining({ level: 'warn', value: '10.0.0.1, 10.0.0.2' }),
+    ]);
+  });
+
+  it('counts an IPv6 client by its /64, however the address is written', async () => {
+    const send = appWith(policy({ limit: 2 }));
+    const prefix = `2001:db8:${Math.floor(Math.random() * 0xffff).toString(16)}`;
+    const ip = (address: string) => ({ 'CF-Connecting-IP': address });
+    expect((await send('/ok', ip(`${prefix}:7::1`))).status).toBe(200);
+    expect((await send('/ok', ip(`${prefix.toUpperCase()}:0007:ffff:1:2:3`))).status).toBe(200);
+    expect((await send('/ok', ip(`${prefix}:7:0:0:0:abcd`))).status).toBe(429);
+    expect((await send('/ok', ip(`${prefix}:8::1`))).status).toBe(200);
+  });
+
+  it('refuses a request whose custom key is empty rather than leaving it unlimited', async () => {
+    const send = appWith(policy({ limit: 1, key: (c) => c.req.header('X-Account') ?? '' }));
+    const response = await send('/ok', { 'CF-Connecting-IP': clientIp() });
+    expect(response.status).toBe(422);
+    expect((await readProblem(response)).code).toBe('VALIDATION_ERROR');
+  });
+});
+
 describe('rateLimit() with Redis unreachable', () => {
   const redisDown = { UPSTASH_REDIS_REST_URL: DEAD_ENDPOINT, LOG_LEVEL: 'warn' };
 

@@ -11,9 +11,12 @@ export interface SignDeliveryInput {
   body: Uint8Array | string;
   /**
    * Seconds from now until `exp`; default 300, as QStash. A negative value makes an expired
-   * signature (the validity window moves into the past), for tests of the receiving side.
+   * signature (the validity window moves into the past), for tests of the receiving side;
+   * `null` leaves `exp` out (a token a receiver must refuse).
    */
-  expiresIn?: number;
+  expiresIn?: number | null;
+  /** QStash signs with HS256; another HMAC algorithm is for tests of the receiving side. */
+  alg?: 'HS256' | 'HS384' | 'HS512';
 }
 
 /**
@@ -31,15 +34,15 @@ export async function signDelivery(input: SignDeliveryInput): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   const expiresAt = now + (input.expiresIn ?? SIGNATURE_LIFETIME_SECONDS);
   const issuedAt = Math.min(now, expiresAt - SIGNATURE_LIFETIME_SECONDS);
-  return new SignJWT({ body: await sha256Base64Url(input.body) })
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+  const jwt = new SignJWT({ body: await sha256Base64Url(input.body) })
+    .setProtectedHeader({ alg: input.alg ?? 'HS256', typ: 'JWT' })
     .setIssuer('Upstash')
     .setSubject(input.url)
     .setIssuedAt(issuedAt)
     .setNotBefore(issuedAt)
-    .setExpirationTime(expiresAt)
-    .setJti(`jwt_${crypto.randomUUID().replaceAll('-', '')}`)
-    .sign(encoder.encode(input.key));
+    .setJti(`jwt_${crypto.randomUUID().replaceAll('-', '')}`);
+  if (input.expiresIn !== null) jwt.setExpirationTime(expiresAt);
+  return jwt.sign(encoder.encode(input.key));
 }
 
 async function sha256Base64Url(body: Uint8Array | string): Promise<string> {

@@ -1,5 +1,6 @@
+import { getTableColumns, type SQL, sql } from 'drizzle-orm';
 import type { RequestMeta } from '../../lib/request-meta';
-import type { Database } from '../../platform/db/client';
+import { columnName, type Database } from '../../platform/db/client';
 import { auditLog } from '../../platform/db/schema';
 
 type AuditEvent =
@@ -9,6 +10,8 @@ type AuditEvent =
   | 'refresh_token_reused'
   | 'password_changed'
   | 'password_reset'
+  | 'email_change_requested'
+  | 'email_change_reported'
   | 'email_changed'
   | 'email_verified'
   | 'session_revoked'
@@ -40,4 +43,35 @@ export function auditInsert(db: Database, meta: RequestMeta, entry: AuditEntry) 
     userAgent: meta.userAgent,
     requestId: meta.requestId,
   });
+}
+
+/**
+ * The same record as {@link auditInsert}, as a statement to put in a `WITH` of raw SQL: one
+ * row per row of `rows.from`, whose user is `rows.userId`. Columns come from the table, so a
+ * renamed column cannot silently break it.
+ *
+ * @example
+ * sql`WITH changed AS (UPDATE users … RETURNING id), audited AS (${auditFrom(meta, 'password_reset', { userId: sql`id`, from: sql`changed` })}) SELECT …`;
+ */
+export function auditFrom(
+  meta: RequestMeta,
+  event: AuditEvent,
+  rows: { userId: SQL; from: SQL; details?: SQL },
+): SQL {
+  const {
+    userId,
+    event: eventColumn,
+    ip,
+    userAgent,
+    requestId,
+    details,
+  } = getTableColumns(auditLog);
+  const columns = sql.join(
+    [userId, eventColumn, ip, userAgent, requestId, details].map(columnName),
+    sql`, `,
+  );
+  return sql`INSERT INTO ${auditLog} (${columns})
+    SELECT ${rows.userId}, ${event}::text, ${meta.ip}::inet, ${meta.userAgent}::text,
+           ${meta.requestId}::text, ${rows.details ?? sql`NULL`}::jsonb
+    FROM ${rows.from}`;
 }

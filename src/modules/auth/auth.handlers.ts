@@ -1,23 +1,34 @@
+import type { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { AppEnv, AuthedEnv } from '../../context';
 import { AppError } from '../../lib/errors';
 import type { AppRouteHandler } from '../../lib/openapi';
 import { requestMeta } from '../../lib/request-meta';
 import { clearAuthCookie, setAuthCookie } from './auth.cookies';
+import { limitEmailRequests, limitPasswordGuesses } from './auth.limits';
 import type * as routes from './auth.routes';
+import type { LoginFormSchema, LoginJsonSchema } from './auth.schemas';
 import * as authService from './auth.service';
 import * as authSessions from './auth.sessions';
 
+/** What the login routes validate: the OAuth2 form or the same fields as JSON. */
+type LoginInput =
+  Parameters<AppRouteHandler<typeof routes.jwtLogin>>[0] extends Context<AppEnv, string, infer I>
+    ? I
+    : never;
+type LoginForm = z.output<typeof LoginFormSchema>;
+type LoginJson = z.output<typeof LoginJsonSchema>;
+
 const ACCEPTED = { detail: 'If the address has an account, an e-mail is on its way.' };
 
-/** Credentials from the form (OAuth2 password grant) or the JSON body, whichever was sent. */
-function credentials(c: Context<AppEnv>) {
-  const form = c.req.valid('form' as never) as { username?: string; password?: string };
-  const json = c.req.valid('json' as never) as {
-    username?: string;
-    email?: string;
-    password?: string;
-  };
+/**
+ * Credentials from the form (OAuth2 password grant) or the JSON body, whichever was sent,
+ * counted against the per-account limits under the address the login will look up.
+ */
+async function credentials<P extends string>(c: Context<AppEnv, P, LoginInput>) {
+  // Only the body that was sent is validated; the other target reads as empty.
+  const form: Partial<LoginForm> = c.req.valid('form') ?? {};
+  const json: Partial<LoginJson> = c.req.valid('json') ?? {};
   const email = form.username ?? json.username ?? json.email;
   const password = form.password ?? json.password;
   if (!email || !password) {
@@ -28,6 +39,7 @@ function credentials(c: Context<AppEnv>) {
       ],
     });
   }
+  await limitPasswordGuesses(c, email);
   return { email, password };
 }
 
@@ -37,7 +49,7 @@ export const register: AppRouteHandler<typeof routes.register> = async (c) => {
 };
 
 export const jwtLogin: AppRouteHandler<typeof routes.jwtLogin> = async (c) => {
-  const tokens = await authService.login(c.var, credentials(c), 'bearer', requestMeta(c));
+  const tokens = await authService.login(c.var, await credentials(c), 'bearer', requestMeta(c));
   return c.json(tokens, 200);
 };
 
@@ -61,7 +73,7 @@ export const jwtLogout: AppRouteHandler<typeof routes.jwtLogout> = async (c) => 
 };
 
 export const cookieLogin: AppRouteHandler<typeof routes.cookieLogin> = async (c) => {
-  const tokens = await authService.login(c.var, credentials(c), 'cookie', requestMeta(c));
+  const tokens = await authService.login(c.var, await credentials(c), 'cookie', requestMeta(c));
   setAuthCookie(c, c.get('settings'), tokens.access_token);
   return c.body(null, 204);
 };
@@ -85,7 +97,9 @@ function inBackground(c: Context<AppEnv>, work: Promise<unknown>) {
 }
 
 export const requestVerifyToken: AppRouteHandler<typeof routes.requestVerifyToken> = async (c) => {
-  inBackground(c, authService.requestVerification(c.var, c.req.valid('json').email));
+  const { email } = c.req.valid('json');
+  await limitEmailRequests(c, email);
+  inBackground(c, authService.requestVerification(c.var, email));
   return c.json(ACCEPTED, 202);
 };
 
@@ -95,7 +109,9 @@ export const verify: AppRouteHandler<typeof routes.verify> = async (c) => {
 };
 
 export const forgotPassword: AppRouteHandler<typeof routes.forgotPassword> = async (c) => {
-  inBackground(c, authService.forgotPassword(c.var, c.req.valid('json').email));
+  const { email } = c.req.valid('json');
+  await limitEmailRequests(c, email);
+  inBackground(c, authService.forgotPassword(c.var, email));
   return c.json(ACCEPTED, 202);
 };
 
@@ -103,4 +119,12 @@ export const resetPassword: AppRouteHandler<typeof routes.resetPassword> = async
   const { token, password } = c.req.valid('json');
   await authService.resetPassword(c.var, token, password, requestMeta(c));
   return c.json({ detail: 'Password changed. Every session has ended; log in again.' }, 200);
+};
+
+export const reportEmailChange: AppRouteHandler<typeof routes.reportEmailChange> = async (c) => {
+  await authService.reportEmailChange(c.var, c.req.valid('json').token, requestMeta(c));
+  return c.json(
+    { detail: 'The account has its old address back and every session has ended.' },
+    200,
+  );
 };

@@ -22,7 +22,8 @@ export const authModule = defineModule({
     .openapi(routes.requestVerifyToken, handlers.requestVerifyToken)
     .openapi(routes.verify, handlers.verify)
     .openapi(routes.forgotPassword, handlers.forgotPassword)
-    .openapi(routes.resetPassword, handlers.resetPassword),
+    .openapi(routes.resetPassword, handlers.resetPassword)
+    .openapi(routes.reportEmailChange, handlers.reportEmailChange),
   errors: authErrors,
   tasks: authTasks,
   // Hourly.

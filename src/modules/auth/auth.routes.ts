@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { authedRoute, errorResponses, jsonBody, jsonContent } from '../../lib/openapi';
+import { requireAllowedOrigin } from '../../middleware/authenticate';
 import { UserCreateSchema, UserReadSchema } from '../users/users.schemas';
 import { limits } from './auth.limits';
 import {
@@ -101,9 +102,14 @@ export const cookieLogin = createRoute({
   path: '/auth/cookie/login',
   tags,
   summary: 'Log in with a session cookie',
-  middleware: [...limits.login],
+  description: 'Needs an allowed `Origin`, like every cookie-authenticated change (login CSRF).',
+  middleware: [requireAllowedOrigin(), ...limits.login],
   request: { body: loginBody },
-  responses: { 204: { description: 'Logged in; the cookie is set' }, ...LOGIN_ERRORS },
+  responses: {
+    204: { description: 'Logged in; the cookie is set' },
+    ...LOGIN_ERRORS,
+    ...errorResponses('ORIGIN_NOT_ALLOWED'),
+  },
 });
 
 export const cookieLogout = authedRoute({
@@ -145,5 +151,25 @@ export const resetPassword = createRoute({
   responses: {
     200: jsonContent(z.object({ detail: z.string() }), 'Password changed'),
     ...errorResponses('RESET_PASSWORD_BAD_TOKEN', 'RATE_LIMITED', 'SERVICE_UNAVAILABLE'),
+  },
+});
+
+export const reportEmailChange = createRoute({
+  method: 'post',
+  path: '/auth/report-email-change',
+  tags,
+  summary: 'Report an e-mail change with the token sent to the old address',
+  description:
+    'Gives the account its old address back (cancelling a pending change or undoing a confirmed one), voids the links sent since, and ends every session.',
+  middleware: [...limits.token],
+  request: { body: jsonBody(VerifySchema) },
+  responses: {
+    200: jsonContent(z.object({ detail: z.string() }), 'The old address is back'),
+    ...errorResponses(
+      'VERIFY_USER_BAD_TOKEN',
+      'UPDATE_USER_EMAIL_ALREADY_EXISTS',
+      'RATE_LIMITED',
+      'SERVICE_UNAVAILABLE',
+    ),
   },
 });

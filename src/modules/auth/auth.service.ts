@@ -4,10 +4,11 @@ import type { RequestMeta } from '../../lib/request-meta';
 import { burnPasswordCheck, hashPassword, verifyPassword } from '../../platform/crypto/password';
 import { generateToken, hashToken } from '../../platform/crypto/tokens';
 import { sessions, users } from '../../platform/db/schema';
-import { auditInsert } from '../audit/audit.service';
-import { enqueue } from '../jobs/jobs.service';
+import { auditFrom, auditInsert } from '../audit/audit.service';
 import type { UserRead } from '../users/users.schemas';
 import * as usersService from '../users/users.service';
+import { notifyPasswordChanged, revokeAllSessions } from './auth.account-events';
+import { consumeToken, emailOneTimeToken, voidOutstandingTokens } from './auth.one-time-tokens';
 import { type AuthDeps, sessionLifetimeMs, type TokenPair, tokenPair } from './auth.sessions';
 
 /**
@@ -47,7 +48,7 @@ export async function register(
  * assigns the default role here.
  */
 async function onRegistered(deps: AuthDeps, user: usersService.UserRow, meta: RequestMeta) {
-  await usersService.emailOneTimeToken(deps, user, 'verify_email', [
+  await emailOneTimeToken(deps, user, 'verify_email', [
     auditInsert(deps.db, meta, { event: 'user_registered', userId: user.id }),
   ]);
 }
@@ -116,31 +117,40 @@ export async function login(
 export async function requestVerification(deps: AuthDeps, email: string) {
   const user = await usersService.findByEmail(deps.db, email);
   if (!user || user.isVerified || !user.isActive) return;
-  await usersService.emailOneTimeToken(deps, user, 'verify_email');
+  await emailOneTimeToken(deps, user, 'verify_email');
 }
 
 /**
- * Consumes a verification token and verifies the address it was sent to, in one statement.
- * A used, expired or unknown token, or one for an address the user has since changed, fails.
+ * Consumes a verification token in one statement. A `verify_email` token verifies the address
+ * it was sent to (not one the user has since moved to); a `change_email` token makes its
+ * address the account's login, verified, and voids every other outstanding token of the
+ * account. A used, expired or unknown token fails.
  */
 export async function verify(deps: AuthDeps, token: string, meta: RequestMeta): Promise<UserRead> {
-  const { rows } = await deps.db.execute<{ id: number }>(sql`
-    WITH consumed AS (
-      UPDATE one_time_tokens SET used_at = now(), updated_at = now()
-      WHERE token_hash = ${hashToken(token)} AND purpose = 'verify_email'
-        AND used_at IS NULL AND expires_at > now()
-      RETURNING user_id, email
-    ), verified AS (
-      UPDATE users SET is_verified = true, updated_at = now()
-      FROM consumed
-      WHERE users.id = consumed.user_id AND lower(users.email) = lower(consumed.email)
-        AND users.deleted_at IS NULL AND users.is_active
-      RETURNING users.id
-    ), audited AS (
-      INSERT INTO audit_log (user_id, event, ip, user_agent, request_id)
-      SELECT id, 'email_verified', ${meta.ip}::inet, ${meta.userAgent}::text, ${meta.requestId}::text FROM verified
-    )
-    SELECT id FROM verified`);
+  const { rows } = await usersService.withUniqueEmail(
+    deps.db.execute<{ id: number }>(sql`
+      WITH consumed AS (${consumeToken(token, ['verify_email', 'change_email'])}),
+      verified AS (
+        UPDATE users SET is_verified = true, email = consumed.email, updated_at = now()
+        FROM consumed
+        WHERE users.id = consumed.user_id
+          AND (consumed.purpose = 'change_email' OR lower(users.email) = lower(consumed.email))
+          AND users.deleted_at IS NULL AND users.is_active
+        RETURNING users.id, consumed.purpose, consumed.email
+      ),
+      changed AS (SELECT id, email FROM verified WHERE purpose = 'change_email'),
+      voided AS (${voidOutstandingTokens(sql`SELECT id FROM changed`, 'email_changed')}),
+      audited_verified AS (${auditFrom(meta, 'email_verified', {
+        userId: sql`id`,
+        from: sql`verified WHERE purpose = 'verify_email'`,
+      })}),
+      audited_changed AS (${auditFrom(meta, 'email_changed', {
+        userId: sql`id`,
+        details: sql`jsonb_build_object('to', email)`,
+        from: sql`changed`,
+      })})
+      SELECT id FROM verified`),
+  );
   const verified = rows[0];
   if (!verified) throw new AppError('VERIFY_USER_BAD_TOKEN');
   const user = await usersService.findById(deps.db, Number(verified.id));
@@ -148,11 +158,38 @@ export async function verify(deps: AuthDeps, token: string, meta: RequestMeta): 
   return usersService.toUserRead(user);
 }
 
+/**
+ * Consumes the token sent to the old address of an e-mail change, in one statement: the
+ * account gets that address back (whether or not the change was confirmed), the pending change
+ * and every link sent since die, and every session and access token of the account ends
+ * (whoever asked for the change was signed in).
+ */
+export async function reportEmailChange(deps: AuthDeps, token: string, meta: RequestMeta) {
+  const { rows } = await usersService.withUniqueEmail(
+    deps.db.execute<{ id: number }>(sql`
+      WITH consumed AS (${consumeToken(token, ['report_email_change'])}),
+      restored AS (
+        UPDATE users SET email = consumed.email, is_verified = true,
+          token_version = token_version + 1, updated_at = now()
+        FROM consumed
+        WHERE users.id = consumed.user_id AND users.deleted_at IS NULL
+        RETURNING users.id
+      ),
+      voided AS (${voidOutstandingTokens(sql`SELECT id FROM restored`, 'email_changed')}),
+      ended AS (${revokeAllSessions(sql`SELECT id FROM restored`)}),
+      audited AS (${auditFrom(meta, 'email_change_reported', { userId: sql`id`, from: sql`restored` })})
+      SELECT id FROM restored`),
+  );
+  const reported = rows[0];
+  if (!reported) throw new AppError('VERIFY_USER_BAD_TOKEN');
+  await usersService.cacheUser(deps, await usersService.findById(deps.db, Number(reported.id)));
+}
+
 /** Sends a reset link when the address belongs to an active account; silent otherwise. */
 export async function forgotPassword(deps: AuthDeps, email: string) {
   const user = await usersService.findByEmail(deps.db, email);
   if (!user?.isActive) return;
-  await usersService.emailOneTimeToken(deps, user, 'reset_password');
+  await emailOneTimeToken(deps, user, 'reset_password');
 }
 
 /**
@@ -171,30 +208,19 @@ export async function resetPassword(
     email: string;
     first_name: string | null;
   }>(sql`
-    WITH consumed AS (
-      UPDATE one_time_tokens SET used_at = now(), updated_at = now()
-      WHERE token_hash = ${hashToken(token)} AND purpose = 'reset_password'
-        AND used_at IS NULL AND expires_at > now()
-      RETURNING user_id
-    ), changed AS (
+    WITH consumed AS (${consumeToken(token, ['reset_password'])}),
+    changed AS (
       UPDATE users SET hashed_password = ${hashedPassword}, token_version = token_version + 1, updated_at = now()
       FROM consumed
       WHERE users.id = consumed.user_id AND users.deleted_at IS NULL AND users.is_active
       RETURNING users.id, users.email, users.first_name
-    ), ended AS (
-      UPDATE sessions SET revoked_at = now(), updated_at = now()
-      FROM changed WHERE sessions.user_id = changed.id AND sessions.revoked_at IS NULL
-    ), audited AS (
-      INSERT INTO audit_log (user_id, event, ip, user_agent, request_id)
-      SELECT id, 'password_reset', ${meta.ip}::inet, ${meta.userAgent}::text, ${meta.requestId}::text FROM changed
-    )
+    ),
+    ended AS (${revokeAllSessions(sql`SELECT id FROM changed`)}),
+    voided AS (${voidOutstandingTokens(sql`SELECT id FROM changed`, 'password_changed')}),
+    audited AS (${auditFrom(meta, 'password_reset', { userId: sql`id`, from: sql`changed` })})
     SELECT id, email, first_name FROM changed`);
   const user = rows[0];
   if (!user) throw new AppError('RESET_PASSWORD_BAD_TOKEN');
   await usersService.cacheUser(deps, await usersService.findById(deps.db, Number(user.id)));
-  await enqueue(deps, 'send_email', {
-    to: user.email,
-    template: 'password_changed',
-    data: { name: user.first_name ?? undefined },
-  });
+  await notifyPasswordChanged(deps, { email: user.email, firstName: user.first_name });
 }

@@ -8,7 +8,7 @@ import type { Database } from '../../platform/db/client';
 import { sessions, users } from '../../platform/db/schema';
 import type { Redis } from '../../platform/redis';
 import type { Settings } from '../../settings';
-import { auditInsert } from '../audit/audit.service';
+import { auditFrom, auditInsert } from '../audit/audit.service';
 import * as usersService from '../users/users.service';
 import { type AccessClaims, signAccessToken, verifyAccessToken } from './auth.tokens';
 
@@ -56,7 +56,9 @@ export async function tokenPair(
 /**
  * Rotates a refresh token in one statement: the presented row is revoked and linked to its
  * successor, which inherits the family and its absolute expiry. Presenting a token that was
- * already rotated (or revoked) is treated as theft: the whole family is revoked.
+ * already rotated is treated as theft and revokes the whole family, except within
+ * `REFRESH_REUSE_INTERVAL_SECONDS` of its rotation by the same client (see
+ * {@link continueFamily}).
  */
 export async function refresh(
   deps: AuthDeps,
@@ -66,11 +68,7 @@ export async function refresh(
   const { db, settings } = deps;
   const presented = hashToken(refreshToken);
   const next = generateToken();
-  const { rows } = await db.execute<{
-    user_id: number;
-    family_id: string;
-    token_version: number;
-  }>(sql`
+  const { rows } = await db.execute<IssuedRow>(sql`
     WITH rotated AS (
       UPDATE sessions AS s
       SET revoked_at = now(), updated_at = now(),
@@ -88,16 +86,61 @@ export async function refresh(
     )
     SELECT rotated.user_id, rotated.family_id, rotated.token_version
     FROM rotated JOIN issued ON issued.id = rotated.id`);
-  const row = rows[0];
-  if (row) {
+  const issued = rows[0] ?? (await continueFamily(deps, presented, next, meta));
+  if (issued) {
     return tokenPair(
       settings,
-      { userId: Number(row.user_id), version: Number(row.token_version), sessionId: row.family_id },
+      {
+        userId: Number(issued.user_id),
+        version: Number(issued.token_version),
+        sessionId: issued.family_id,
+      },
       next,
     );
   }
   await revokeReusedFamily(deps, presented, meta);
   throw new AppError('REFRESH_TOKEN_INVALID');
+}
+
+type IssuedRow = { user_id: number; family_id: string; token_version: number };
+
+/**
+ * Two tabs refreshing with one token at once: one rotates it, and the others present a token
+ * that was just rotated. Within `REFRESH_REUSE_INTERVAL_SECONDS` of that rotation, from the
+ * client that rotated it (same IP and user agent) and while the family is live, such a request
+ * gets a new token of the same family instead of revoking it. Outside that, it is reuse.
+ */
+async function continueFamily(
+  deps: AuthDeps,
+  presented: string,
+  next: string,
+  meta: RequestMeta,
+): Promise<IssuedRow | undefined> {
+  const interval = deps.settings.REFRESH_REUSE_INTERVAL_SECONDS;
+  if (interval === 0) return undefined;
+  const { rows } = await deps.db.execute<IssuedRow>(sql`
+    WITH presented AS (
+      SELECT s.user_id, s.family_id, s.expires_at, u.token_version
+      FROM sessions AS s
+      JOIN sessions AS successor ON successor.id = s.replaced_by
+      JOIN users AS u ON u.id = s.user_id
+      WHERE s.token_hash = ${presented} AND s.expires_at > now()
+        AND s.revoked_at > now() - make_interval(secs => ${interval})
+        AND successor.ip IS NOT DISTINCT FROM ${meta.ip}::inet
+        AND successor.user_agent IS NOT DISTINCT FROM ${meta.userAgent}::text
+        AND u.is_active AND u.deleted_at IS NULL
+        AND EXISTS (
+          SELECT 1 FROM sessions AS live
+          WHERE live.family_id = s.family_id AND live.revoked_at IS NULL AND live.expires_at > now()
+        )
+    ), issued AS (
+      INSERT INTO sessions (user_id, family_id, token_hash, expires_at, user_agent, ip)
+      SELECT user_id, family_id, ${hashToken(next)}::text, expires_at, ${meta.userAgent}::text, ${meta.ip}::inet
+      FROM presented
+      RETURNING id
+    )
+    SELECT user_id, family_id, token_version FROM presented, issued`);
+  return rows[0];
 }
 
 /** A presented token that exists but was already revoked: end its family and record it. */
@@ -110,12 +153,11 @@ async function revokeReusedFamily(deps: AuthDeps, tokenHash: string, meta: Reque
       UPDATE sessions SET revoked_at = now(), updated_at = now()
       WHERE family_id IN (SELECT family_id FROM presented) AND revoked_at IS NULL
       RETURNING id
-    ), audited AS (
-      INSERT INTO audit_log (user_id, event, ip, user_agent, request_id, details)
-      SELECT user_id, 'refresh_token_reused', ${meta.ip}::inet, ${meta.userAgent}::text, ${meta.requestId}::text,
-             jsonb_build_object('family_id', family_id, 'revoked', (SELECT count(*) FROM revoked))
-      FROM presented
-    )
+    ), audited AS (${auditFrom(meta, 'refresh_token_reused', {
+      userId: sql`user_id`,
+      details: sql`jsonb_build_object('family_id', family_id, 'revoked', (SELECT count(*) FROM revoked))`,
+      from: sql`presented`,
+    })})
     SELECT user_id, family_id FROM presented`);
   const reused = rows[0];
   if (reused) {
@@ -159,33 +201,38 @@ export async function endSession(
   return true;
 }
 
-/** The user's signed-in devices: one entry per live refresh-token family. */
+const toDate = (value: string) => new Date(value);
+
+/**
+ * The user's signed-in devices: one entry per live refresh-token family, from that family's
+ * rows only (this user's, through the `user_id` index): when it was first created, when its
+ * live token was issued, and the client that refreshed it last.
+ */
 export async function listSessions(
   deps: Pick<AuthDeps, 'db'>,
   userId: number,
   currentSessionId: string,
 ) {
+  const live = sql`${sessions.revokedAt} IS NULL AND ${sessions.expiresAt} > now()`;
+  const latestLive = (column: typeof sessions.userAgent | typeof sessions.ip) =>
+    sql<
+      string | null
+    >`(array_agg(${column} ORDER BY ${sessions.createdAt} DESC) FILTER (WHERE ${live}))[1]`;
+  const lastUsedAt = sql<string>`max(${sessions.createdAt}) FILTER (WHERE ${live})`;
   const rows = await deps.db
     .select({
       id: sessions.familyId,
-      createdAt:
-        sql<string>`(select min(f.created_at) from ${sessions} f where f.family_id = ${sessions.familyId})`.mapWith(
-          (value: string) => new Date(value),
-        ),
-      lastUsedAt: sessions.createdAt,
-      expiresAt: sessions.expiresAt,
-      userAgent: sessions.userAgent,
-      ip: sessions.ip,
+      createdAt: sql<string>`min(${sessions.createdAt})`.mapWith(toDate),
+      lastUsedAt: lastUsedAt.mapWith(toDate),
+      expiresAt: sql<string>`max(${sessions.expiresAt}) FILTER (WHERE ${live})`.mapWith(toDate),
+      userAgent: latestLive(sessions.userAgent),
+      ip: latestLive(sessions.ip),
     })
     .from(sessions)
-    .where(
-      and(
-        eq(sessions.userId, userId),
-        isNull(sessions.revokedAt),
-        sql`${sessions.expiresAt} > now()`,
-      ),
-    )
-    .orderBy(desc(sessions.createdAt));
+    .where(eq(sessions.userId, userId))
+    .groupBy(sessions.familyId)
+    .having(sql`bool_or(${live})`)
+    .orderBy(desc(lastUsedAt));
   return rows.map((row) => ({
     id: row.id,
     created_at: row.createdAt.toISOString(),

@@ -6,6 +6,8 @@ import type { Settings } from '../../settings';
 /** RFC 9068's type for access tokens: a refresh token or an ID token can never pass as one. */
 const ACCESS_TOKEN_TYPE = 'at+jwt';
 const ALGORITHM = 'HS256';
+/** A user id as the API writes it: decimal digits, no sign, no leading zero, no exponent. */
+const CANONICAL_ID = /^[1-9]\d{0,15}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface AccessClaims {
@@ -54,7 +56,7 @@ export async function verifyAccessToken(settings: Settings, token: string): Prom
       ...audience(settings),
       requiredClaims: ['sub', 'exp', 'nbf', 'iat'],
     });
-    const userId = Number(payload.sub);
+    const userId = CANONICAL_ID.test(payload.sub ?? '') ? Number(payload.sub) : Number.NaN;
     const { ver, sid } = payload;
     if (
       !Number.isSafeInteger(userId) ||

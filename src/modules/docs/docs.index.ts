@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { AppEnv } from '../../context';
+import { documentErrorResponses } from '../../lib/openapi';
 
 type OpenAPIDocument = ReturnType<OpenAPIHono['getOpenAPI31Document']>;
 
@@ -15,6 +16,7 @@ function openApiDocument(app: OpenAPIHono<AppEnv>, c: Context<AppEnv>): OpenAPID
   if (!document) {
     const { PROJECT_NAME, VERSION, API_V1_PREFIX } = c.get('settings');
     const registry = app.openAPIRegistry;
+    documentErrorResponses(registry);
     registry.registerComponent('securitySchemes', 'OAuth2PasswordBearer', {
       type: 'oauth2',
       description: "Swagger UI's Authorize button: log in with e-mail and password.",

@@ -4,21 +4,19 @@ import { z } from 'zod';
 const link = z.url({ protocol: /^https?$/ });
 const name = z.string().trim().min(1).max(100).optional();
 
+/** A mail whose action is a single-use link. */
+const linked = <T extends string>(template: T) =>
+  z.object({ to: z.email(), template: z.literal(template), data: z.object({ link, name }) });
+
 /**
- * The `send_email` task's payload: a template and what it interpolates. Verification and
- * reset mails need their link; the password-changed notice has none.
+ * The `send_email` task's payload: a template and what it interpolates. The mails carrying a
+ * single-use token need their link; the password-changed notice has none.
  */
 export const sendEmailPayload = z.discriminatedUnion('template', [
-  z.object({
-    to: z.email(),
-    template: z.literal('verify_email'),
-    data: z.object({ link, name }),
-  }),
-  z.object({
-    to: z.email(),
-    template: z.literal('reset_password'),
-    data: z.object({ link, name }),
-  }),
+  linked('verify_email'),
+  linked('change_email'),
+  linked('reset_password'),
+  linked('report_email_change'),
   z.object({
     to: z.email(),
     template: z.literal('password_changed'),
@@ -64,6 +62,24 @@ function content(payload: SendEmailPayload, project: string): Content {
           'If you did not create an account, ignore this e-mail.',
         ],
         action: { label: 'Verify my e-mail', link: payload.data.link },
+      };
+    case 'change_email':
+      return {
+        subject: `Confirm your new e-mail address for ${project}`,
+        paragraphs: [
+          `Someone asked to make this the e-mail address of a ${project} account. It takes effect once you confirm it.`,
+          'If it was not you, ignore this e-mail: nothing changes.',
+        ],
+        action: { label: 'Confirm this address', link: payload.data.link },
+      };
+    case 'report_email_change':
+      return {
+        subject: `The e-mail address of your ${project} account is being changed`,
+        paragraphs: [
+          'Someone signed in to your account asked to move it to another e-mail address. This address stays the login until the new one is confirmed.',
+          'If it was you, there is nothing to do. If not, the link gives the account this address back and signs out every session; then reset your password.',
+        ],
+        action: { label: 'It was not me', link: payload.data.link },
       };
     case 'reset_password':
       return {

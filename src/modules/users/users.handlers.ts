@@ -2,6 +2,7 @@ import { AppError } from '../../lib/errors';
 import type { AppRouteHandler } from '../../lib/openapi';
 import { resolvePage } from '../../lib/pagination';
 import { requestMeta } from '../../lib/request-meta';
+import { limitPasswordGuesses } from '../auth/auth.limits';
 import * as authSessions from '../auth/auth.sessions';
 import type * as routes from './users.routes';
 import * as usersService from './users.service';
@@ -12,12 +13,10 @@ export const getMe: AppRouteHandler<typeof routes.getMe> = (c) => {
 };
 
 export const patchMe: AppRouteHandler<typeof routes.patchMe> = async (c) => {
-  const user = await usersService.updateMe(
-    c.var,
-    c.get('user'),
-    c.req.valid('json'),
-    requestMeta(c),
-  );
+  const me = c.get('user');
+  const input = c.req.valid('json');
+  if (input.current_password !== undefined) await limitPasswordGuesses(c, me.email);
+  const user = await usersService.updateMe(c.var, me, input, requestMeta(c));
   return c.json(user, 200);
 };
 

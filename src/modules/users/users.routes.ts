@@ -29,10 +29,15 @@ export const patchMe = authedRoute({
   tags,
   summary: 'Update the current user',
   description:
-    'A new e-mail must be verified again. A new password needs `current_password` and ends every session. ' +
+    'A new e-mail or password needs `current_password`. A new e-mail takes effect once the link sent to it is followed (the old address is told); a new password ends every session. ' +
+    'An empty or unchanged body answers the user as it is. ' +
     '`is_superuser`, `is_active` and `is_verified` are refused with 422.',
   request: { body: jsonBody(UserUpdateSchema) },
-  errors: ['UPDATE_USER_EMAIL_ALREADY_EXISTS', 'UPDATE_USER_BAD_CURRENT_PASSWORD'],
+  errors: [
+    'UPDATE_USER_EMAIL_ALREADY_EXISTS',
+    'UPDATE_USER_BAD_CURRENT_PASSWORD',
+    'SERVICE_UNAVAILABLE',
+  ],
   responses: {
     200: jsonContent(UserReadSchema, 'The updated user'),
   },

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { MAX_INT4, pageOf } from '../../lib/pagination';
+import { decimalInteger, MAX_INT4, pageOf } from '../../lib/pagination';
 
 /** FastAPI-Users' password rules (a digit, an upper- and a lowercase letter), each with its own message. */
 export const PasswordSchema = z
@@ -21,6 +21,12 @@ const EmailSchema = z
   .openapi({ type: 'string', format: 'email', example: 'jane@example.com' });
 
 const name = z.string().trim().min(2).max(50);
+/** Only `https:` links: the address is shown to other users' browsers. */
+const avatarUrl = z
+  .url({ protocol: /^https$/ })
+  .max(255)
+  .nullable()
+  .optional();
 const phone = z
   .string()
   .regex(/^\+?1?\d{9,15}$/, 'Phone must be 9 to 15 digits, optionally with +');
@@ -67,7 +73,7 @@ export const UserUpdateSchema = z
     first_name: name.optional(),
     last_name: name.optional(),
     phone: phone.nullable().optional(),
-    avatar_url: z.url().max(255).nullable().optional(),
+    avatar_url: avatarUrl,
   })
   .refine((body) => body.password === undefined || body.current_password !== undefined, {
     message: 'current_password is required to change the password',
@@ -85,7 +91,7 @@ export const AdminUserUpdateSchema = z
     first_name: name.optional(),
     last_name: name.optional(),
     phone: phone.nullable().optional(),
-    avatar_url: z.url().max(255).nullable().optional(),
+    avatar_url: avatarUrl,
     is_active: z.boolean().optional(),
     is_superuser: z.boolean().optional(),
     is_verified: z.boolean().optional(),
@@ -114,10 +120,8 @@ export const SessionIdParamSchema = z.object({
 });
 
 export const UserIdParamSchema = z.object({
-  id: z.coerce
-    .number()
-    .int()
-    .positive()
-    .max(MAX_INT4)
-    .openapi({ param: { name: 'id', in: 'path' }, example: 1 }),
+  id: decimalInteger(z.number().int().positive().max(MAX_INT4)).openapi({
+    param: { name: 'id', in: 'path' },
+    example: 1,
+  }),
 });

@@ -6,13 +6,13 @@ import type { Page } from '../../lib/pagination';
 import { toPage } from '../../lib/pagination';
 import type { RequestMeta } from '../../lib/request-meta';
 import { hashPassword, verifyPassword } from '../../platform/crypto/password';
-import { generateToken, hashToken } from '../../platform/crypto/tokens';
 import { type Database, sqlState } from '../../platform/db/client';
-import { oneTimeTokens, sessions, users } from '../../platform/db/schema';
+import { users } from '../../platform/db/schema';
 import type { Redis } from '../../platform/redis';
 import type { Settings } from '../../settings';
 import { auditInsert } from '../audit/audit.service';
-import { enqueue } from '../jobs/jobs.service';
+import { notifyPasswordChanged, revokeAllSessions } from '../auth/auth.account-events';
+import { emailOneTimeToken, voidOutstandingTokens } from '../auth/auth.one-time-tokens';
 import type { AdminUserUpdate, UserRead, UserUpdate } from './users.schemas';
 
 export interface UsersDeps {
@@ -30,8 +30,6 @@ export interface CachedUser extends UserRead {
 
 /** How long a user stays cached; every write to the user forgets it at once. */
 const USER_CACHE_TTL_SECONDS = 300;
-const VERIFY_TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
-const RESET_TOKEN_TTL_MS = 60 * 60 * 1000;
 
 export const userCacheKey = (id: number) => `user:${id}`;
 
@@ -104,51 +102,74 @@ export async function findById(db: Database, id: number): Promise<UserRow> {
   return row;
 }
 
-/** True for Postgres' unique violation (the e-mail index is the users table's only one). */
-function isDuplicateEmail(error: unknown): boolean {
-  return sqlState(error) === '23505';
-}
-
-const ONE_TIME_TOKENS = {
-  verify_email: { ttlMs: VERIFY_TOKEN_TTL_MS, path: 'verify' },
-  reset_password: { ttlMs: RESET_TOKEN_TTL_MS, path: 'reset-password' },
-} as const;
-
 /**
- * E-mails a single-use token: stores its hash (with `alongside`, in one batch) and enqueues
- * the e-mail with the link `{FRONTEND_URL}/verify?token=…` or `/reset-password?token=…`.
- * A verification token is bound to the address it was sent to.
+ * Runs a write that may set an e-mail address; another account holding it (the unique index
+ * on `lower(email)`) is `UPDATE_USER_EMAIL_ALREADY_EXISTS`.
  */
-export async function emailOneTimeToken(
-  deps: UsersDeps,
-  user: Pick<UserRow, 'id' | 'email' | 'firstName'>,
-  purpose: keyof typeof ONE_TIME_TOKENS,
-  alongside: BatchItem<'pg'>[] = [],
-) {
-  const { ttlMs, path } = ONE_TIME_TOKENS[purpose];
-  const token = generateToken();
-  const insert = deps.db.insert(oneTimeTokens).values({
-    userId: user.id,
-    purpose,
-    tokenHash: hashToken(token),
-    email: user.email,
-    expiresAt: new Date(Date.now() + ttlMs),
-  });
-  await deps.db.batch([insert, ...alongside]);
-  const base = (deps.settings.FRONTEND_URL ?? deps.settings.PUBLIC_BASE_URL).replace(/\/$/, '');
-  await enqueue(deps, 'send_email', {
-    to: user.email,
-    template: purpose,
-    data: {
-      link: `${base}/${path}?token=${encodeURIComponent(token)}`,
-      name: user.firstName ?? undefined,
-    },
-  });
+export async function withUniqueEmail<T>(write: Promise<T>): Promise<T> {
+  try {
+    return await write;
+  } catch (error) {
+    if (sqlState(error) === '23505')
+      throw new AppError('UPDATE_USER_EMAIL_ALREADY_EXISTS', { cause: error });
+    throw error;
+  }
 }
 
 /**
- * A user's own profile change. A new e-mail must be verified again; a new password needs the
- * current one, and ends every session and access token (the version bump) of the account.
+ * Applies `changes` to a live user with `alongside` in one batch and returns the new row; with
+ * nothing to change, the row as it is (an empty or no-op update is not an error).
+ */
+async function writeUser(
+  db: Database,
+  id: number,
+  changes: PgUpdateSetSource<typeof users>,
+  alongside: BatchItem<'pg'>[],
+): Promise<UserRow> {
+  if (!Object.values(changes).some((value) => value !== undefined)) return findById(db, id);
+  const update = db
+    .update(users)
+    .set(changes)
+    .where(and(eq(users.id, id), notDeleted))
+    .returning();
+  const [rows] = await withUniqueEmail(db.batch([update, ...alongside]));
+  const [updated] = rows;
+  if (!updated) throw new AppError('NOT_FOUND', { detail: `User ${id} does not exist` });
+  return updated;
+}
+
+/** What a new password ends, in the batch that sets it: every session and every reset link. */
+function passwordChangeStatements(db: Database, id: number): BatchItem<'pg'>[] {
+  return [
+    db.execute(revokeAllSessions(sql`${id}`)),
+    db.execute(voidOutstandingTokens(sql`${id}`, 'password_changed')),
+  ];
+}
+
+/** Checks the password a user typed to confirm a sensitive change (the hash is never cached). */
+async function checkCurrentPassword(db: Database, id: number, password: string | undefined) {
+  if (password === undefined) {
+    const message = 'current_password is required to change the e-mail or the password';
+    throw new AppError('VALIDATION_ERROR', {
+      detail: message,
+      errors: [{ path: 'body.current_password', message, code: 'invalid_type' }],
+    });
+  }
+  const [stored] = await db
+    .select({ hashedPassword: users.hashedPassword })
+    .from(users)
+    .where(eq(users.id, id));
+  const check = stored?.hashedPassword
+    ? await verifyPassword(password, stored.hashedPassword)
+    : { valid: false };
+  if (!check.valid) throw new AppError('UPDATE_USER_BAD_CURRENT_PASSWORD');
+}
+
+/**
+ * A user's own profile change. A new e-mail or password needs the current password. A new
+ * password ends every session and access token of the account (the version bump) and voids
+ * outstanding reset links. A new e-mail stays pending, and the old one the login, until the
+ * link sent to the new address is followed; the old address is told, with a link to report it.
  */
 export async function updateMe(
   deps: UsersDeps,
@@ -157,76 +178,58 @@ export async function updateMe(
   meta: RequestMeta,
 ): Promise<UserRead> {
   const { db } = deps;
+  const newEmail =
+    input.email !== undefined && input.email !== user.email.toLowerCase() ? input.email : undefined;
+  const newPassword = input.password;
+  if (newEmail !== undefined || newPassword !== undefined)
+    await checkCurrentPassword(db, user.id, input.current_password);
+  if (newEmail !== undefined && (await findByEmail(db, newEmail)))
+    throw new AppError('UPDATE_USER_EMAIL_ALREADY_EXISTS');
+  // A value equal to the current one is no change: an unchanged body writes nothing.
+  const changed = <T>(next: T | undefined, current: T) => (next === current ? undefined : next);
   const changes: PgUpdateSetSource<typeof users> = {
-    firstName: input.first_name,
-    lastName: input.last_name,
-    phone: input.phone,
-    avatarUrl: input.avatar_url,
-  };
-  const emailChanged = input.email !== undefined && input.email !== user.email.toLowerCase();
-  if (emailChanged) Object.assign(changes, { email: input.email, isVerified: false });
-  if (input.password !== undefined) {
-    // Only a password change reads the row first: the hash is never cached.
-    const [stored] = await db
-      .select({ hashedPassword: users.hashedPassword })
-      .from(users)
-      .where(eq(users.id, user.id));
-    const check = stored?.hashedPassword
-      ? await verifyPassword(input.current_password ?? '', stored.hashedPassword)
-      : { valid: false };
-    if (!check.valid) throw new AppError('UPDATE_USER_BAD_CURRENT_PASSWORD');
-    Object.assign(changes, {
-      hashedPassword: await hashPassword(input.password),
+    firstName: changed(input.first_name, user.first_name),
+    lastName: changed(input.last_name, user.last_name),
+    phone: changed(input.phone, user.phone),
+    avatarUrl: changed(input.avatar_url, user.avatar_url),
+    ...(newPassword !== undefined && {
+      hashedPassword: await hashPassword(newPassword),
       tokenVersion: sql`${users.tokenVersion} + 1`,
-    });
-  }
-  const events = [
-    ...(emailChanged
-      ? [
-          auditInsert(db, meta, {
-            event: 'email_changed',
-            userId: user.id,
-            details: { from: user.email, to: input.email },
-          }),
-        ]
-      : []),
-    ...(input.password !== undefined
-      ? [
+    }),
+  };
+  const updated = await writeUser(
+    db,
+    user.id,
+    changes,
+    newPassword === undefined
+      ? []
+      : [
           auditInsert(db, meta, { event: 'password_changed', userId: user.id }),
-          db
-            .update(sessions)
-            .set({ revokedAt: new Date() })
-            .where(and(eq(sessions.userId, user.id), isNull(sessions.revokedAt))),
-        ]
-      : []),
-  ];
-  let updated: UserRow | undefined;
-  try {
-    const [rows] = await db.batch([
-      db
-        .update(users)
-        .set(changes)
-        .where(and(eq(users.id, user.id), notDeleted))
-        .returning(),
-      ...events,
-    ]);
-    updated = rows[0];
-  } catch (error) {
-    if (isDuplicateEmail(error))
-      throw new AppError('UPDATE_USER_EMAIL_ALREADY_EXISTS', { cause: error });
-    throw error;
-  }
-  if (!updated) throw new AppError('NOT_FOUND');
+          ...passwordChangeStatements(db, user.id),
+        ],
+  );
   await cacheUser(deps, updated);
-  if (emailChanged) await emailOneTimeToken(deps, updated, 'verify_email');
-  if (input.password !== undefined) {
-    await enqueue(deps, 'send_email', {
-      to: updated.email,
-      template: 'password_changed',
-      data: { name: updated.firstName ?? undefined },
-    });
-  }
+  if (newPassword !== undefined) await notifyPasswordChanged(deps, updated);
+  if (newEmail !== undefined) await requestEmailChange(deps, updated, newEmail, meta);
   return toUserRead(updated);
+}
+
+/** Sends the confirmation link to the new address and the report link to the current one. */
+async function requestEmailChange(
+  deps: UsersDeps,
+  user: UserRow,
+  newEmail: string,
+  meta: RequestMeta,
+) {
+  await emailOneTimeToken(deps, { ...user, email: newEmail }, 'change_email', [
+    deps.db.execute(voidOutstandingTokens(sql`${user.id}`, 'email_change_requested')),
+    auditInsert(deps.db, meta, {
+      event: 'email_change_requested',
+      userId: user.id,
+      details: { from: user.email, to: newEmail },
+    }),
+  ]);
+  await emailOneTimeToken(deps, user, 'report_email_change');
 }
 
 /** Superuser listing, newest first, optionally searching e-mail and names. */
@@ -290,36 +293,22 @@ export async function adminUpdateUser(
     ...(bumpsVersion && { tokenVersion: sql`${users.tokenVersion} + 1` }),
   };
   const { password: _, ...logged } = input;
-  let updated: UserRow | undefined;
-  try {
-    const [rows] = await db.batch([
-      db
-        .update(users)
-        .set(changes)
-        .where(and(eq(users.id, id), notDeleted))
-        .returning(),
-      auditInsert(db, meta, {
-        event: 'user_updated_by_admin',
-        userId: id,
-        actorId,
-        details: { ...logged, ...(input.password !== undefined && { password: 'changed' }) },
-      }),
-      ...(endsSessions
-        ? [
-            db
-              .update(sessions)
-              .set({ revokedAt: new Date() })
-              .where(and(eq(sessions.userId, id), isNull(sessions.revokedAt))),
-          ]
+  const updated = await writeUser(db, id, changes, [
+    auditInsert(db, meta, {
+      event: 'user_updated_by_admin',
+      userId: id,
+      actorId,
+      details: { ...logged, ...(input.password !== undefined && { password: 'changed' }) },
+    }),
+    ...(input.password !== undefined
+      ? passwordChangeStatements(db, id)
+      : endsSessions
+        ? [db.execute(revokeAllSessions(sql`${id}`))]
         : []),
-    ]);
-    updated = rows[0];
-  } catch (error) {
-    if (isDuplicateEmail(error))
-      throw new AppError('UPDATE_USER_EMAIL_ALREADY_EXISTS', { cause: error });
-    throw error;
-  }
-  if (!updated) throw new AppError('NOT_FOUND', { detail: `User ${id} does not exist` });
+    ...(input.email !== undefined
+      ? [db.execute(voidOutstandingTokens(sql`${id}`, 'email_changed'))]
+      : []),
+  ]);
   await cacheUser(deps, updated);
   return toUserRead(updated);
 }
@@ -331,17 +320,13 @@ export async function adminUpdateUser(
 export async function deleteUser(deps: UsersDeps, actorId: number, id: number, meta: RequestMeta) {
   const { db } = deps;
   await findById(db, id);
-  const now = new Date();
   const [rows] = await db.batch([
     db
       .update(users)
-      .set({ deletedAt: now, isActive: false, tokenVersion: sql`${users.tokenVersion} + 1` })
+      .set({ deletedAt: new Date(), isActive: false, tokenVersion: sql`${users.tokenVersion} + 1` })
       .where(and(eq(users.id, id), notDeleted))
       .returning(),
-    db
-      .update(sessions)
-      .set({ revokedAt: now })
-      .where(and(eq(sessions.userId, id), isNull(sessions.revokedAt))),
+    db.execute(revokeAllSessions(sql`${id}`)),
     auditInsert(db, meta, { event: 'user_deleted_by_admin', userId: id, actorId }),
   ]);
   const [deleted] = rows;

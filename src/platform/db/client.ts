@@ -1,4 +1,6 @@
 import { neon, neonConfig } from '@neondatabase/serverless';
+import { type Column, type SQL, sql } from 'drizzle-orm';
+import { toSnakeCase } from 'drizzle-orm/casing';
 import { drizzle } from 'drizzle-orm/neon-http';
 import { perSettings } from '../../lib/per-settings';
 import type { Settings } from '../../settings';
@@ -62,4 +64,16 @@ export function sqlState(error: unknown): string | undefined {
     if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
   }
   return undefined;
+}
+
+/**
+ * A column's name as the database knows it (the client maps keys to snake_case), unqualified:
+ * for raw statements that must name a column where Postgres refuses a table prefix (an
+ * `INSERT` column list, an `UPDATE … SET` target). Renaming the column renames it here too.
+ *
+ * @example
+ * sql`UPDATE ${sessions} SET ${columnName(sessions.revokedAt)} = now()`;
+ */
+export function columnName(column: Column): SQL {
+  return sql`${sql.identifier(column.keyAsName ? toSnakeCase(column.name) : column.name)}`;
 }

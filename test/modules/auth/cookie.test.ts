@@ -7,7 +7,11 @@ const COOKIE = '__Host-stratus_auth';
 async function cookieLogin(email: string) {
   const response = await call(`${API}/auth/cookie/login`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json', 'CF-Connecting-IP': clientIp() },
+    headers: {
+      'Content-Type': 'application/json',
+      'CF-Connecting-IP': clientIp(),
+      Origin: 'http://localhost:3000',
+    },
     body: JSON.stringify({ username: email, password: PASSWORD }),
   });
   expect(response.status).toBe(204);
@@ -59,6 +63,24 @@ describe('cookie authentication', () => {
     expect(logout.status).toBe(204);
     expect(logout.headers.get('Set-Cookie')).toMatch(new RegExp(`${COOKIE}=;.*Max-Age=0`, 'i'));
     expect((await call(`${API}/users/me`, { headers: { Cookie: cookie } })).status).toBe(401);
+  });
+
+  it('refuses a cookie login without an allowed Origin, and sets no cookie (login CSRF, issue 8)', async () => {
+    const user = await registerUser();
+    for (const origin of [undefined, 'https://evil.example']) {
+      const response = await call(`${API}/auth/cookie/login`, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/x-www-form-urlencoded',
+          'CF-Connecting-IP': clientIp(),
+          ...(origin && { Origin: origin }),
+        },
+        body: new URLSearchParams({ username: user.email, password: PASSWORD }).toString(),
+      });
+      expect(response.status).toBe(403);
+      expect((await readProblem(response)).code).toBe('ORIGIN_NOT_ALLOWED');
+      expect(response.headers.get('Set-Cookie')).toBeNull();
+    }
   });
 
   it('marks auth responses Cache-Control: no-store', async () => {

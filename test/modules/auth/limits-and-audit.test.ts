@@ -13,7 +13,7 @@ import {
   testDb,
   uniqueEmail,
 } from '../../helpers/users';
-import { API, callWith, DEAD_ENDPOINT, readProblem } from '../../helpers/worker';
+import { API, call, callWith, DEAD_ENDPOINT, readProblem } from '../../helpers/worker';
 
 async function events(userId: number) {
   const rows = await testDb()
@@ -25,18 +25,131 @@ async function events(userId: number) {
 }
 
 describe('auth rate limits', () => {
-  it('limits login attempts per account, whatever the client IP, with 429 and Retry-After', async () => {
+  it('limits login attempts per account from one network, with 429 and Retry-After (issue 8)', async () => {
     const email = uniqueEmail('hammered');
+    const ip = clientIp();
     const statuses: number[] = [];
     for (let attempt = 0; attempt < 10; attempt++) {
-      statuses.push((await loginForm(email, 'Wr0ngPassword')).status);
+      statuses.push((await loginForm(email, 'Wr0ngPassword', { 'CF-Connecting-IP': ip })).status);
     }
     expect(statuses).toEqual(Array(10).fill(400));
-    const blocked = await loginForm(email, 'Wr0ngPassword');
+    const blocked = await loginForm(email, 'Wr0ngPassword', { 'CF-Connecting-IP': ip });
     expect(blocked.status).toBe(429);
     expect(Number(blocked.headers.get('Retry-After'))).toBeGreaterThan(0);
     expect(blocked.headers.get('RateLimit-Remaining')).toBe('0');
     expect((await readProblem(blocked)).code).toBe('RATE_LIMITED');
+  });
+
+  it('counts every body shape the login accepts in one per-account limit: 429 from the eleventh wrong password on (issue 8)', async () => {
+    const email = uniqueEmail('shapes');
+    const ip = clientIp();
+    const form = (contentType: string, username = email) => ({
+      headers: { 'Content-Type': contentType },
+      body: new URLSearchParams({ username, password: 'Wr0ngPassword' }).toString(),
+    });
+    const json = (contentType: string, field = 'username', username = email) => ({
+      headers: { 'Content-Type': contentType },
+      body: JSON.stringify({ [field]: username, password: 'Wr0ngPassword' }),
+    });
+    const multipart = () => {
+      const body = new FormData();
+      body.set('username', email.toUpperCase());
+      body.set('password', 'Wr0ngPassword');
+      return { headers: {}, body };
+    };
+    const variants = [
+      () => form('application/x-www-form-urlencoded'),
+      () => form('application/x-www-form-urlencoded; x=json'),
+      () => form('application/x-www-form-urlencoded; charset=utf-8', email.toUpperCase()),
+      () => form('Application/X-WWW-Form-Urlencoded'),
+      multipart,
+      () => json('application/json'),
+      () => json('application/json; charset=utf-8', 'email'),
+      () => json('APPLICATION/JSON; x=form', 'username', ` ${email.toUpperCase()} `),
+      () => json('application/vnd.api+json', 'email'),
+      () => form('application/x-www-form-urlencoded;x=json;charset=UTF-8'),
+    ];
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt < 30; attempt++) {
+      const { headers, body } = (
+        variants[attempt % variants.length] as () => {
+          headers: Record<string, string>;
+          body: string | FormData;
+        }
+      )();
+      const response = await call(`${API}/auth/jwt/login`, {
+        method: 'POST',
+        headers: { 'CF-Connecting-IP': ip, ...headers },
+        body,
+      });
+      statuses.push(response.status);
+    }
+    expect(statuses).toEqual([...Array(10).fill(400), ...Array(20).fill(429)]);
+  });
+
+  it('counts cookie logins in the same per-account limit (issue 8)', async () => {
+    const user = await registerUser();
+    const ip = clientIp();
+    for (let attempt = 0; attempt < 10; attempt++) {
+      await loginForm(user.email, 'Wr0ngPassword', { 'CF-Connecting-IP': ip });
+    }
+    const cookie = await call(`${API}/auth/cookie/login`, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/x-www-form-urlencoded; x=json',
+        'CF-Connecting-IP': ip,
+        Origin: 'http://localhost:3000',
+      },
+      body: new URLSearchParams({ username: user.email, password: PASSWORD }).toString(),
+    });
+    expect(cookie.status).toBe(429);
+  });
+
+  it('does not let a stranger lock the owner out: the tight limit is per account and network (issue 8)', async () => {
+    const user = await registerUser();
+    const stranger = clientIp();
+    for (let attempt = 0; attempt < 10; attempt++) {
+      await loginForm(user.email, 'Wr0ngPassword', { 'CF-Connecting-IP': stranger });
+    }
+    expect(
+      (await loginForm(user.email, 'Wr0ngPassword', { 'CF-Connecting-IP': stranger })).status,
+    ).toBe(429);
+    expect((await loginForm(user.email, PASSWORD, { 'CF-Connecting-IP': clientIp() })).status).toBe(
+      200,
+    );
+  });
+
+  it('caps guesses against one account from every network together (issue 8)', async () => {
+    const email = uniqueEmail('botnet');
+    const ceiling = { LOGIN_ACCOUNT_LIMIT_PER_HOUR: '4' };
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt < 5; attempt++) {
+      statuses.push((await loginForm(email, 'Wr0ngPassword', {}, ceiling)).status);
+    }
+    expect(statuses).toEqual([400, 400, 400, 400, 429]);
+  });
+
+  it('limits wrong current passwords on PATCH /users/me per account (issue 8)', async () => {
+    const user = await registerUser();
+    const { access_token } = await login(user);
+    const guess = () =>
+      authed(access_token, '/users/me', {
+        method: 'PATCH',
+        body: JSON.stringify({ password: 'N3wPassword', current_password: 'Wr0ngPass' }),
+      });
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt < 11; attempt++) statuses.push((await guess()).status);
+    expect(statuses).toEqual([...Array(10).fill(400), 429]);
+  });
+
+  it('keys the e-mail request limit on the address written to, whatever else the body names (issue 8)', async () => {
+    const user = await registerUser();
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const body = { email: user.email, username: uniqueEmail('decoy') };
+      statuses.push((await postJson('/auth/forgot-password', body)).status);
+    }
+    expect(statuses).toEqual([202, 202, 202, 429]);
   });
 
   it('carries RateLimit headers on an allowed login', async () => {

@@ -46,6 +46,33 @@ describe('password reset', () => {
     expect((await loginForm(user.email, NEW_PASSWORD)).status).toBe(200);
   });
 
+  it('voids every other outstanding reset link when a reset succeeds (issue 8)', async () => {
+    const user = await registerUser();
+    const first = await resetToken(user.email);
+    expect((await postJson('/auth/forgot-password', { email: user.email })).status).toBe(202);
+    const second = tokenFrom((await waitForMail(user.email, 3)).at(-1) as MailMessage);
+    expect(
+      (await postJson('/auth/reset-password', { token: second, password: NEW_PASSWORD })).status,
+    ).toBe(200);
+    const late = await postJson('/auth/reset-password', { token: first, password: 'Other1Pass' });
+    expect((await readProblem(late)).code).toBe('RESET_PASSWORD_BAD_TOKEN');
+    expect((await loginForm(user.email, NEW_PASSWORD)).status).toBe(200);
+  });
+
+  it('voids outstanding reset links when the password is changed (issue 8)', async () => {
+    const user = await registerUser();
+    const token = await resetToken(user.email);
+    const { access_token } = await login(user);
+    const changed = await authed(access_token, '/users/me', {
+      method: 'PATCH',
+      body: JSON.stringify({ password: NEW_PASSWORD, current_password: user.password }),
+    });
+    expect(changed.status).toBe(200);
+    const late = await postJson('/auth/reset-password', { token, password: 'Other1Pass' });
+    expect((await readProblem(late)).code).toBe('RESET_PASSWORD_BAD_TOKEN');
+    expect((await loginForm(user.email, NEW_PASSWORD)).status).toBe(200);
+  });
+
   it('refuses an expired reset token and leaves the password unchanged', async () => {
     const user = await registerUser();
     const token = await resetToken(user.email);

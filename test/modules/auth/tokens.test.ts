@@ -89,6 +89,16 @@ describe('access tokens that are refused with 401', () => {
     );
   });
 
+  it('refuses a Bearer token followed by anything else (issue 8)', async () => {
+    for (const header of [
+      `Bearer ${tokens.access_token} junk`,
+      `Bearer ${tokens.access_token},Bearer x`,
+      `Bearer ${tokens.access_token}\tjunk`,
+    ]) {
+      await expectRefused(call(`${API}/users/me`, { headers: { Authorization: header } }));
+    }
+  });
+
   it('refuses a string that is not a JWT', async () => {
     await expectRefused(me('not-a-jwt'));
   });
@@ -176,6 +186,13 @@ describe('access tokens that are refused with 401', () => {
   it('refuses a non-numeric subject', async () => {
     await expectRefused(me(await forge({ sub: 'admin' })));
   });
+
+  it.each(['0', `0${'SUB'}`, `${'SUB'}.0`, `${'SUB'}e0`, `+${'SUB'}`, ` ${'SUB'}`])(
+    'refuses a subject that is not the canonical integer: %s (issue 8)',
+    async (shape) => {
+      await expectRefused(me(await forge({ sub: shape.replace('SUB', claims.sub) })));
+    },
+  );
 
   it('refuses a token without a session', async () => {
     await expectRefused(me(await forge({ sid: undefined })));

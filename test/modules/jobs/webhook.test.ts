@@ -147,6 +147,28 @@ describe('POST /jobs/{task}: only QStash may call it', () => {
         }),
     ],
     [
+      'a signature without exp (issue 8)',
+      async (to: string) =>
+        deliveryRequest(url('send_email'), body(to), {
+          'Upstash-Signature': await signLikeQStash({
+            url: url('send_email'),
+            body: body(to),
+            expiresIn: null,
+          }),
+        }),
+    ],
+    [
+      'a signature made with HS512 and the right key: the algorithm is pinned (issue 8)',
+      async (to: string) =>
+        deliveryRequest(url('send_email'), body(to), {
+          'Upstash-Signature': await signLikeQStash({
+            url: url('send_email'),
+            body: body(to),
+            alg: 'HS512',
+          }),
+        }),
+    ],
+    [
       'a signature made with an unknown key',
       async (to: string) =>
         deliveryRequest(url('send_email'), body(to), {

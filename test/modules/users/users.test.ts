@@ -6,13 +6,13 @@ import { users } from '../../../src/platform/db/schema';
 import { getRedis } from '../../../src/platform/redis';
 import { getSettings } from '../../../src/settings';
 import { api } from '../../helpers/client';
-import { waitForMail } from '../../helpers/mail';
 import {
   authed,
   bearer,
   login,
   loginForm,
   PASSWORD,
+  postJson,
   registerUser,
   superuser,
   testDb,
@@ -64,23 +64,14 @@ describe('GET/PATCH /users/me', () => {
     expect(after).toEqual(before);
   });
 
-  it('unverifies a changed e-mail and sends a verification to the new address', async () => {
-    const user = await registerUser();
-    const { access_token } = await login(user);
-    await testDb().update(users).set({ isVerified: true }).where(eq(users.id, user.id));
-    const next = uniqueEmail('moved');
-    const response = await patchMe(access_token, { email: next.toUpperCase() });
-    expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ email: next, is_verified: false });
-    const [message] = await waitForMail(next);
-    expect(message?.text).toContain('/verify?token=');
-  });
-
   it('refuses an e-mail that another account has, in any letter case', async () => {
     const taken = await registerUser();
     const user = await registerUser();
     const { access_token } = await login(user);
-    const response = await patchMe(access_token, { email: taken.email.toUpperCase() });
+    const response = await patchMe(access_token, {
+      email: taken.email.toUpperCase(),
+      current_password: PASSWORD,
+    });
     expect((await readProblem(response)).code).toBe('UPDATE_USER_EMAIL_ALREADY_EXISTS');
   });
 
@@ -111,7 +102,79 @@ describe('GET/PATCH /users/me', () => {
   });
 });
 
+describe('PATCH with nothing to change (issue 8)', () => {
+  it('answers an empty or unchanged PATCH /users/me with 200 and the user as it is', async () => {
+    const user = await registerUser();
+    const { access_token } = await login(user);
+    const before = await (await authed(access_token, '/users/me')).json();
+    for (const body of [{}, { first_name: 'Test' }, { email: user.email.toUpperCase() }]) {
+      const response = await patchMe(access_token, body);
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual(before);
+    }
+  });
+
+  it('answers an empty PATCH /users/{id} with 200 and the user as it is', async () => {
+    const admin = await superuser();
+    const user = await registerUser();
+    const response = await authed(admin.tokens.access_token, `/users/${user.id}`, {
+      method: 'PATCH',
+      body: '{}',
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ id: user.id, email: user.email });
+  });
+});
+
+describe('input the API refuses (issue 8)', () => {
+  it('accepts only https: avatar URLs', async () => {
+    const user = await registerUser();
+    const { access_token } = await login(user);
+    for (const avatar_url of ['http://example.com/a.png', 'javascript:alert(1)', 'data:,x']) {
+      expect((await patchMe(access_token, { avatar_url })).status).toBe(422);
+    }
+    const https = await patchMe(access_token, { avatar_url: 'https://example.com/a.png' });
+    expect(await https.json()).toMatchObject({ avatar_url: 'https://example.com/a.png' });
+  });
+
+  it('reads numeric query and path parameters as decimal digits only', async () => {
+    const admin = await superuser();
+    const get = (path: string) => authed(admin.tokens.access_token, path);
+    for (const path of [
+      '/users?limit=0x10',
+      '/users?skip=1e1',
+      '/users?limit=+5',
+      `/users/0x${admin.id.toString(16)}`,
+    ]) {
+      const response = await get(path);
+      expect(response.status).toBe(422);
+      expect((await readProblem(response)).code).toBe('VALIDATION_ERROR');
+    }
+    expect(await (await get('/users?limit=2')).json()).toMatchObject({ limit: 2 });
+    expect((await get(`/users/${admin.id}`)).status).toBe(200);
+  });
+});
+
 describe('my sessions', () => {
+  it("shows each session's own first creation, never another user's (issue 8)", async () => {
+    const early = await registerUser();
+    await login(early);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const user = await registerUser();
+    const started = Date.now() - 1000; // the database's clock may run a little behind
+    const tokens = await login(user);
+    const refreshed = (await (
+      await postJson('/auth/jwt/refresh', { refresh_token: tokens.refresh_token })
+    ).json()) as { access_token: string };
+    const [session] = (await (
+      await authed(refreshed.access_token, '/users/me/sessions')
+    ).json()) as { created_at: string; last_used_at: string }[];
+    expect(Date.parse(session?.created_at ?? '')).toBeGreaterThanOrEqual(started);
+    expect(Date.parse(session?.created_at ?? '')).toBeLessThanOrEqual(
+      Date.parse(session?.last_used_at ?? ''),
+    );
+  });
+
   it('lists each signed-in device once, marking the current one', async () => {
     const user = await registerUser();
     const first = await login(user);

@@ -64,7 +64,7 @@ export const sessions = pgTable(
   ],
 );
 
-/** E-mail verification and password reset tokens: only their SHA-256 is stored. */
+/** Single-use tokens sent by e-mail (verification, e-mail change, reset): only their SHA-256 is stored. */
 export const oneTimeTokens = pgTable(
   'one_time_tokens',
   {
@@ -72,9 +72,11 @@ export const oneTimeTokens = pgTable(
     userId: integer()
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
-    purpose: text({ enum: ['verify_email', 'reset_password'] }).notNull(),
+    purpose: text({
+      enum: ['verify_email', 'change_email', 'reset_password', 'report_email_change'],
+    }).notNull(),
     tokenHash: text().notNull().unique('one_time_tokens_token_hash_key'),
-    /** The address a verification token was sent to: changing e-mail voids it. */
+    /** The address the token was sent to; for `change_email`, the new address it confirms. */
     email: varchar({ length: 320 }).notNull(),
     expiresAt: timestamp({ withTimezone: true }).notNull(),
     usedAt: timestamp({ withTimezone: true }),
