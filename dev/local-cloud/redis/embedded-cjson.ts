@@ -4,7 +4,7 @@ import { fengari } from './fengari';
 const { lua, to_luastring } = fengari;
 
 /** The value of `cjson.null`: a light userdata, as in Redis. */
-export const CJSON_NULL = Symbol('cjson.null');
+const CJSON_NULL = Symbol('cjson.null');
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 /** A Lua state (a thread). */
 export type LuaState = { readonly __luaState: unique symbol };
 /** A function Lua can call: reads its arguments off the stack, returns how many it pushed. */
-export type LuaJsFunction = (L: LuaState) => number;
+type LuaJsFunction = (L: LuaState) => number;
 
 interface Lua {
   LUA_OK: number;
