@@ -462,6 +462,85 @@ describe('local Redis: the Lua 5.1 dialect of Redis scripts (issue 14)', () => {
   });
 });
 
+describe('local Redis: commands inside scripts (issue 14)', () => {
+  it('runs redis.call through the checks of a direct command: not-integer, EXPIRE options, EX 0 and WRONGTYPE', async () => {
+    const p = keyPrefix();
+    const redis = client({ automaticDeserialization: false });
+    await redis.set(`${p}text`, 'abc');
+    await redis.set(`${p}ttl`, 'v', { ex: 100 });
+
+    await expect(
+      redis.eval("return redis.call('INCR', KEYS[1])", [`${p}text`], []),
+    ).rejects.toThrow('ERR value is not an integer or out of range');
+    expect(await redis.eval("return redis.pcall('INCR', KEYS[1]).err", [`${p}text`], [])).toBe(
+      'ERR value is not an integer or out of range',
+    );
+    expect(await redis.get(`${p}text`)).toBe('abc');
+    expect(
+      await redis.eval(
+        "return {redis.call('EXPIRE', KEYS[1], 500, 'NX'), redis.call('EXPIRE', KEYS[1], 50, 'GT'), redis.call('EXPIRE', KEYS[1], 500, 'GT'), redis.call('TTL', KEYS[1])}",
+        [`${p}ttl`],
+        [],
+      ),
+    ).toEqual([0, 0, 1, 500]);
+    await expect(
+      redis.eval("return redis.call('SET', KEYS[1], 'v', 'EX', 0)", [`${p}new`], []),
+    ).rejects.toThrow("ERR invalid expire time in 'set' command");
+    expect(await redis.exists(`${p}new`)).toBe(0);
+    await expect(
+      redis.eval("return redis.call('LPUSH', KEYS[1], 'x')", [`${p}text`], []),
+    ).rejects.toThrow('WRONGTYPE Operation against a key holding the wrong kind of value');
+    await expect(redis.eval("return redis.call('EVAL', 'return 1', 0)", [], [])).rejects.toThrow(
+      'This Redis command is not allowed from script',
+    );
+  });
+
+  it('offers cjson and redis.sha1hex with the results Redis gives', async () => {
+    const raw = client({ automaticDeserialization: false });
+    const script = [
+      'local decoded = cjson.decode(\'{"n":[1,2,3],"z":null}\')',
+      "return {redis.sha1hex(''), redis.sha1hex('abc'), cjson.encode({1, 2, 'a/b'}),",
+      '  cjson.encode({a = 1.5}), cjson.encode({}), decoded.n[3], tostring(decoded.z == cjson.null)}',
+    ].join('\n');
+
+    expect(await raw.eval(script, [], [])).toEqual([
+      'da39a3ee5e6b4b0d3255bfef95601890afd80709',
+      'a9993e364706816aba3e25717850c26c9cd0d89d',
+      '[1,2,"a\\/b"]',
+      '{"a":1.5}',
+      '{}',
+      3,
+      'true',
+    ]);
+  });
+
+  it('refuses, as Upstash does, a script flagged allow-key-locking that touches a key not in KEYS', async () => {
+    const p = keyPrefix();
+    const raw = client({ automaticDeserialization: false });
+    const locking = (body: string) => `#!lua flags=allow-key-locking\n-- ${p}\n${body}`;
+
+    await expect(
+      raw.eval(locking("return redis.call('SET', ARGV[1], 'x')"), [`${p}declared`], [`${p}other`]),
+    ).rejects.toThrow(`may only touch its KEYS, not: ${p}other`);
+    expect(await raw.exists(`${p}other`)).toBe(0);
+    expect(
+      await raw.eval(
+        locking("return redis.pcall('GET', ARGV[1]).err"),
+        [`${p}declared`],
+        [`${p}other`],
+      ),
+    ).toBe(`ERR a script flagged allow-key-locking may only touch its KEYS, not: ${p}other`);
+    await expect(raw.eval(locking("return redis.call('KEYS', '*')"), [], [])).rejects.toThrow(
+      'may not run keys, which needs the whole database',
+    );
+    expect(
+      await raw.eval(locking("return redis.call('SET', KEYS[1], 'x')"), [`${p}declared`], []),
+    ).toBe('OK');
+    // Without the flag, Upstash takes the global lock and any key may be touched.
+    expect(await raw.eval("return redis.call('SET', ARGV[1], 'x')", [], [`${p}other`])).toBe('OK');
+  });
+});
+
 describe('local Redis: @upstash/ratelimit', () => {
   it('slidingWindow(5, "10 s") allows 5 requests with remaining counting down, then blocks the 6th until a future reset', async () => {
     await startOfWindow(10_000);

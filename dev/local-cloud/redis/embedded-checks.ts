@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { unsupportedOverRest } from './engine';
+import { DATABASE_WIDE, databaseWide, undeclaredKey } from './scripts';
 
 /*
  * The checks Redis makes before running a command, which ioredis-mock skips: it answers
@@ -75,6 +76,21 @@ export function checkCommand(name: string, args: string[]): void {
   }
   const refused = unsupportedOverRest(command);
   if (refused) throw new Error(refused);
+}
+
+/**
+ * Throws what Redis (and Upstash, for a script flagged allow-key-locking, given its declared
+ * keys) answers to a command a script may not call.
+ */
+export function checkScriptCommand(name: string, args: string[], declared?: Set<string>): void {
+  const command = name.toLowerCase();
+  if (COMMANDS[command]?.flags.includes('noscript')) {
+    throw new Error('ERR This Redis command is not allowed from script');
+  }
+  if (!declared) return;
+  if (DATABASE_WIDE.includes(command)) throw new Error(databaseWide(command));
+  const undeclared = keysOf(command, args).find((key) => !declared.has(key));
+  if (undeclared !== undefined) throw new Error(undeclaredKey(undeclared));
 }
 
 /** Whether Redis flags the command as writing. */

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type RedisMockConstructor from 'ioredis-mock';
 import type { MockCall } from './embedded-checks';
-import { checkCommand } from './embedded-checks';
+import { checkCommand, checkScriptCommand } from './embedded-checks';
 import { runMockCommand } from './embedded-commands';
-import { checkLua51Syntax, fromMockLua, mockLuaError, toMockLua } from './embedded-lua';
+import { checkLua51Syntax, runScript } from './embedded-lua';
 import type { CommandOutcome, RedisCommand, RedisEngine, RedisReply } from './engine';
 import { EXECABORT, errorMessage } from './engine';
 import { luaBody, NOSCRIPT, scriptSha, splitKeys } from './scripts';
@@ -38,15 +38,20 @@ export function createEmbeddedEngine(): RedisEngine {
 
   const evaluate = async (source: string, args: string[]): Promise<RedisReply> => {
     const { keys, argv } = splitKeys(args);
-    const body = luaBody(source);
-    checkLua51Syntax(body);
+    const { body, flags } = luaBody(source);
     const sha = scriptSha(source);
     scripts.set(sha, source);
-    try {
-      return fromMockLua(await mock.eval(toMockLua(body), keys.length, ...keys, ...argv));
-    } catch (error) {
-      throw new Error(mockLuaError(error, sha));
-    }
+    const lockedKeys = flags.includes('allow-key-locking') ? new Set(keys) : undefined;
+    return runScript({
+      body,
+      sha,
+      keys,
+      argv,
+      run: ([name, ...rest]) => {
+        checkScriptCommand(name, rest, lockedKeys);
+        return runMockCommand(call, name, rest);
+      },
+    });
   };
 
   const script = async ([subcommand = '', ...args]: string[]): Promise<RedisReply> => {
@@ -66,7 +71,7 @@ export function createEmbeddedEngine(): RedisEngine {
       return 'OK';
     }
     const [source = ''] = args;
-    checkLua51Syntax(luaBody(source));
+    checkLua51Syntax(luaBody(source).body);
     const sha = scriptSha(source);
     scripts.set(sha, source);
     return sha;
