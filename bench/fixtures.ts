@@ -43,6 +43,14 @@ export interface AppClient {
    * that address is blocked, and the block cached in the isolate, when the scenario starts.
    */
   exhaustRateLimit(path: string, ip: string, limit: number): Promise<void>;
+  /** Sends JSON to `path` (under the API prefix) as the holder of `token`; expects `status`. */
+  send(
+    token: string,
+    method: string,
+    path: string,
+    body: unknown,
+    status: number,
+  ): Promise<unknown>;
 }
 
 /** The form body of `POST /auth/jwt/login` (the OAuth2 password grant). */
@@ -107,6 +115,19 @@ export function appClient(origin: string): AppClient {
         loginForm(account.email),
       );
       return (await expectStatus(response, 200, `login ${account.email}`)) as Tokens;
+    },
+    async send(token, method, path, body, status) {
+      const response = await fetch(`${origin}${API}${path}`, {
+        method,
+        headers: {
+          Authorization: `Bearer ${token}`,
+          'Content-Type': 'application/json',
+          'CF-Connecting-IP': freshIp(),
+        },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(30_000),
+      });
+      return expectStatus(response, status, `${method} ${path}`);
     },
     async exhaustRateLimit(path, ip, limit) {
       const get = () =>

@@ -8,7 +8,7 @@ import autocannon from 'autocannon';
 
 /** What each request of a scenario sends. */
 export interface RequestPlan {
-  method?: 'GET' | 'POST' | 'PATCH';
+  method?: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   headers?: Record<string, string>;
   body?: string;
   /**

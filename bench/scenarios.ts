@@ -107,6 +107,37 @@ async function asUser(
   };
 }
 
+/** Items a list scenario's account owns: a full page of the default size, and more. */
+const LISTED_ITEMS = 25;
+
+/** An account owning `count` items, and a plan acting as it; `ids` are the items' ids. */
+async function asItemOwner(client: AppClient, count: number) {
+  let ownerId = 0;
+  const plan = await asUser(client, (account) => {
+    ownerId = account.id;
+    return {};
+  });
+  const token = (plan.headers?.Authorization ?? '').replace('Bearer ', '');
+  const ids: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const item = (await client.send(token, 'POST', '/items', { title: `Bench ${i}` }, 201)) as {
+      id: number;
+    };
+    ids.push(item.id);
+  }
+  return { plan, ids, ownerId };
+}
+
+/** Drops every cached page of an owner's item lists (the tag set `forgetResource` uses). */
+async function dropItemLists(redis: ScenarioContext['redis'], ownerId: number) {
+  const tag = `cache:tag:items:owner:${ownerId}`;
+  const keys = (await redis(['SMEMBERS', tag])) as string[];
+  await redis(['DEL', tag, ...keys]);
+}
+
+/** Paths of the item scenarios, fixed once their items exist. */
+const itemPaths = { read: `${API}/items/0`, patch: `${API}/items/0` };
+
 export const SCENARIOS: Scenario[] = [
   {
     name: 'baseline',
@@ -254,6 +285,126 @@ export const SCENARIOS: Scenario[] = [
         onResponse: (status, body) => {
           if (status === 200) pool.push((JSON.parse(body) as Tokens).refresh_token);
         },
+      };
+    },
+  },
+  {
+    name: 'items-list',
+    title: 'GET /items (cached page)',
+    target: 'app',
+    path: `${API}/items`,
+    expect: 200,
+    budgets: [{ label: 'list page, cached: 0 DB round trips', metric: 'dbRoundTrips', max: 0 }],
+    prepare: async ({ client }) => (await asItemOwner(client, LISTED_ITEMS)).plan,
+  },
+  {
+    name: 'items-list-uncached',
+    title: 'GET /items (uncached page)',
+    target: 'app',
+    path: `${API}/items`,
+    expect: 200,
+    countOnly: true,
+    budgets: [
+      {
+        label: 'list page, uncached: 1 DB round trip (COUNT included)',
+        metric: 'dbRoundTrips',
+        max: 1,
+      },
+    ],
+    prepare: async ({ client, redis }) => {
+      const { plan, ownerId } = await asItemOwner(client, LISTED_ITEMS);
+      return { ...plan, beforeCounted: () => dropItemLists(redis, ownerId) };
+    },
+  },
+  {
+    name: 'items-read',
+    title: 'GET /items/{id} (cached)',
+    target: 'app',
+    get path() {
+      return itemPaths.read;
+    },
+    expect: 200,
+    budgets: [{ label: 'item read, cached: 0 DB round trips', metric: 'dbRoundTrips', max: 0 }],
+    prepare: async ({ client }) => {
+      const { plan, ids } = await asItemOwner(client, 1);
+      itemPaths.read = `${API}/items/${ids[0]}`;
+      return plan;
+    },
+  },
+  {
+    name: 'items-read-uncached',
+    title: 'GET /items/{id} (uncached)',
+    target: 'app',
+    get path() {
+      return itemPaths.read;
+    },
+    expect: 200,
+    countOnly: true,
+    budgets: [{ label: 'item read, uncached: <= 1 DB round trip', metric: 'dbRoundTrips', max: 1 }],
+    prepare: async ({ client, redis }) => {
+      const { plan, ids } = await asItemOwner(client, 1);
+      itemPaths.read = `${API}/items/${ids[0]}`;
+      return {
+        ...plan,
+        beforeCounted: async () => void (await redis(['DEL', `cache:items:${ids[0]}`])),
+      };
+    },
+  },
+  {
+    name: 'items-create',
+    title: 'POST /items',
+    target: 'app',
+    path: `${API}/items`,
+    expect: 201,
+    budgets: [{ label: 'item create: 1 DB round trip', metric: 'dbRoundTrips', max: 1 }],
+    prepare: ({ client }) =>
+      asUser(client, () => ({ method: 'POST', body: JSON.stringify({ title: 'Bench' }) })),
+  },
+  {
+    name: 'items-create-idempotent',
+    title: 'POST /items with Idempotency-Key',
+    target: 'app',
+    path: `${API}/items`,
+    expect: 201,
+    budgets: [
+      { label: 'item create, Idempotency-Key: 1 DB round trip', metric: 'dbRoundTrips', max: 1 },
+    ],
+    prepare: ({ client }) => {
+      let n = 0;
+      return asUser(client, () => ({
+        method: 'POST',
+        body: JSON.stringify({ title: 'Bench' }),
+        vary: () => ({
+          headers: {
+            'CF-Connecting-IP': freshIp(),
+            'Idempotency-Key': `bench-${process.pid}-${++n}`,
+          },
+        }),
+      }));
+    },
+  },
+  {
+    name: 'items-patch-if-match',
+    title: 'PATCH /items/{id} with If-Match',
+    target: 'app',
+    get path() {
+      return itemPaths.patch;
+    },
+    expect: 200,
+    // Each PATCH needs the ETag the previous one returned: one at a time, never under load.
+    countOnly: true,
+    budgets: [{ label: 'a write with If-Match: 1 DB round trip', metric: 'dbRoundTrips', max: 1 }],
+    prepare: async ({ client }) => {
+      const { plan, ids } = await asItemOwner(client, 1);
+      itemPaths.patch = `${API}/items/${ids[0]}`;
+      let version = 1;
+      return {
+        ...plan,
+        method: 'PATCH',
+        vary: () => ({
+          headers: { 'CF-Connecting-IP': freshIp(), 'If-Match': `"${version}"` },
+          body: JSON.stringify({ title: `Bench ${++version}` }),
+        }),
       };
     },
   },

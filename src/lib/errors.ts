@@ -20,9 +20,18 @@ const CORE_ERRORS = {
   ORIGIN_NOT_ALLOWED: { status: 403, title: 'Cross-site request refused' },
   NOT_FOUND: { status: 404, title: 'Not found' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
+  IDEMPOTENCY_KEY_IN_PROGRESS: {
+    status: 409,
+    title: 'A request with this Idempotency-Key is still in progress',
+  },
+  PRECONDITION_FAILED: { status: 412, title: 'The resource changed (If-Match)' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'Request body too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
   VALIDATION_ERROR: { status: 422, title: 'Validation failed' },
+  IDEMPOTENCY_KEY_REUSED: {
+    status: 422,
+    title: 'This Idempotency-Key was used with another request',
+  },
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
   INTERNAL_ERROR: { status: 500, title: 'Internal server error' },
   DATABASE_UNAVAILABLE: { status: 503, title: 'Database unavailable' },

@@ -143,6 +143,8 @@ const SAFE_METHODS = new Set(['get', 'head', 'options']);
 export interface GuardedRouteConfig extends Omit<RouteConfig, 'security' | 'middleware'> {
   /** The codes the handler itself may answer with; the guards' codes are added for you. */
   errors?: readonly ErrorCode[];
+  /** Middleware to run after the guards, with the user known (e.g. `idempotency()`). */
+  use?: readonly MiddlewareHandler<AuthedEnv>[];
 }
 
 /**
@@ -163,11 +165,11 @@ function guarded<
   R extends GuardedRouteConfig & { path: P },
   M extends MiddlewareHandler[],
 >(config: R, middleware: M, superuser: boolean) {
-  const { errors = [], ...route } = config;
+  const { errors = [], use = [], ...route } = config;
   return createRoute({
     ...route,
     security: AUTHENTICATED,
-    middleware,
+    middleware: [...middleware, ...use] as unknown as M,
     responses: {
       ...route.responses,
       ...errorResponses(...guardErrors(route.method, superuser), ...errors),

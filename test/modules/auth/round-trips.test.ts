@@ -1,36 +1,20 @@
 import { env } from 'cloudflare:test';
-import { describe, expect, inject, it } from 'vitest';
-import { LOCAL_DATABASE_URL } from '../../../dev/local-cloud/bindings';
+import { describe, expect, it } from 'vitest';
 import { userCacheKey } from '../../../src/modules/users/users.service';
 import { getRedis } from '../../../src/platform/redis';
 import { getSettings } from '../../../src/settings';
+import { cacheOutcome, dbStats, taggedDb } from '../../helpers/db-stats';
 import { capturingLogs } from '../../helpers/logs';
 import { bearer, login, loginForm, PASSWORD, registerUser } from '../../helpers/users';
 import { API, callWith, DEAD_ENDPOINT } from '../../helpers/worker';
 
 /** Database round trips the local Postgres endpoint counted for one tag. */
-async function roundTrips(tag: string): Promise<number> {
-  const base = new URL(inject('localCloud').postgres).origin;
-  const stats = (await (await fetch(`${base}/__local/stats?tag=${tag}`)).json()) as {
-    requests: number;
-  };
-  return stats.requests;
-}
-
-/** Settings whose database traffic the endpoint counts under `tag`. */
-function tagged() {
-  const tag = `rt-${crypto.randomUUID().slice(0, 8)}`;
-  return { tag, settings: { DATABASE_URL: `${LOCAL_DATABASE_URL}?application_name=${tag}` } };
-}
-
-/** The outcome in `Server-Timing: cache;dur=…;desc="hit"`. */
-const cacheMetric = (response: Response) =>
-  /cache;dur=[\d.]+;desc="(\w+)"/.exec(response.headers.get('Server-Timing') ?? '')?.[1];
+const roundTrips = async (tag: string) => (await dbStats(tag)).requests;
 
 describe('database round trips (the budgets in BENCHMARKS.md)', () => {
   it('logs in with at most 2', async () => {
     const user = await registerUser();
-    const { tag, settings } = tagged();
+    const { tag, settings } = taggedDb();
     const response = await loginForm(user.email, PASSWORD, {}, settings);
     expect(response.status).toBe(200);
     expect(await roundTrips(tag)).toBeLessThanOrEqual(2);
@@ -38,7 +22,7 @@ describe('database round trips (the budgets in BENCHMARKS.md)', () => {
   });
 
   it('fails a login with at most 2 too', async () => {
-    const { tag, settings } = tagged();
+    const { tag, settings } = taggedDb();
     const response = await loginForm('nobody@example.com', PASSWORD, {}, settings);
     expect(response.status).toBe(400);
     expect(await roundTrips(tag)).toBeLessThanOrEqual(2);
@@ -47,18 +31,18 @@ describe('database round trips (the budgets in BENCHMARKS.md)', () => {
   it('answers an authenticated GET /users/me with 0 when the user is cached, 1 when not', async () => {
     const user = await registerUser();
     const { access_token } = await login(user);
-    const { tag, settings } = tagged();
+    const { tag, settings } = taggedDb();
     const me = () => callWith(settings, `${API}/users/me`, { headers: bearer(access_token) });
 
     const cached = await me();
     expect(cached.status).toBe(200);
-    expect(cacheMetric(cached)).toBe('hit');
+    expect(cacheOutcome(cached)).toBe('hit');
     expect(await roundTrips(tag)).toBe(0);
 
     await getRedis(getSettings(env)).del(userCacheKey(user.id));
     const uncached = await me();
     expect(uncached.status).toBe(200);
-    expect(cacheMetric(uncached)).toBe('miss');
+    expect(cacheOutcome(uncached)).toBe('miss');
     expect(await roundTrips(tag)).toBe(1);
     expect((await me()).status).toBe(200);
     expect(await roundTrips(tag)).toBe(1);
@@ -67,7 +51,7 @@ describe('database round trips (the budgets in BENCHMARKS.md)', () => {
   it('answers an authenticated read from the database (1) when Redis is unreachable', async () => {
     const user = await registerUser();
     const { access_token } = await login(user);
-    const { tag, settings } = tagged();
+    const { tag, settings } = taggedDb();
     const { result: response, lines } = await capturingLogs('warn', () =>
       callWith(
         { ...settings, UPSTASH_REDIS_REST_URL: DEAD_ENDPOINT, LOG_LEVEL: 'warn' },
@@ -77,7 +61,7 @@ describe('database round trips (the budgets in BENCHMARKS.md)', () => {
     );
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ email: user.email });
-    expect(cacheMetric(response)).toBe('error');
+    expect(cacheOutcome(response)).toBe('error');
     expect(await roundTrips(tag)).toBe(1);
     expect(lines).toContainEqual(expect.objectContaining({ message: 'cache unavailable' }));
   });
@@ -85,7 +69,7 @@ describe('database round trips (the budgets in BENCHMARKS.md)', () => {
   it('writes a profile change with 1, and the next read finds the new row cached', async () => {
     const user = await registerUser();
     const { access_token } = await login(user);
-    const { tag, settings } = tagged();
+    const { tag, settings } = taggedDb();
     const patch = await callWith(settings, `${API}/users/me`, {
       method: 'PATCH',
       headers: { ...bearer(access_token), 'Content-Type': 'application/json' },

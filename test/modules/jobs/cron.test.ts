@@ -38,13 +38,14 @@ describe('scheduled()', () => {
     ]);
   });
 
-  it('enqueues the purge of soft-deleted users on the daily cron, which then runs', async () => {
+  it('enqueues the purges of soft-deleted users and items on the daily cron, which then run', async () => {
     const since = Date.now();
     await fire('30 3 * * *');
     expect(await queuedTasks(since)).toEqual([
       { url: `${BASE}${API}/jobs/purge_soft_deleted`, maxRetries: 3 },
+      { url: `${BASE}${API}/jobs/purge_deleted_items`, maxRetries: 3 },
     ]);
-    expect((await deliverJobs(BASE)).map((d) => d.status)).toEqual([200]);
+    expect((await deliverJobs(BASE)).map((d) => d.status)).toEqual([200, 200]);
   });
 
   it('enqueues once when the same trigger fires twice', async () => {

@@ -16,3 +16,11 @@ export const softDelete = {
 
 /** An integer identity primary key, as FastAPI/SQLAlchemy schemas usually have. */
 export const id = () => integer().primaryKey().generatedAlwaysAsIdentity();
+
+/**
+ * `version`: starts at 1 and every write adds 1 in the same statement. It is the resource's
+ * ETag, so `If-Match` is checked in the write's own `WHERE` (timestamps lose precision in JS).
+ */
+export const versioned = {
+  version: integer().notNull().default(1),
+};
