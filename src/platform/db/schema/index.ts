@@ -1,1 +1,2 @@
+export * from './oauth';
 export * from './users';
