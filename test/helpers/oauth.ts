@@ -231,3 +231,17 @@ export function oauthClient(overrides: Overrides = {}) {
     },
   };
 }
+
+/** A whole social login in bearer mode: authorize, consent at `fake`, callback; the token pair. */
+export async function signInWith(
+  fake: FakeProviders,
+  provider: ProviderName,
+  user: ProviderUser,
+): Promise<{ access_token: string; refresh_token: string }> {
+  const client = oauthClient();
+  const { authorizationUrl, cookie } = await client.authorize(provider);
+  const response = await client.callback(fake.consent(authorizationUrl, user), cookie);
+  if (response.status !== 200)
+    throw new Error(`callback: ${response.status} ${await response.text()}`);
+  return (await response.json()) as { access_token: string; refresh_token: string };
+}
