@@ -22,6 +22,7 @@ const someone = (email = uniqueEmail('social')) => ({
 async function accounts(token: string) {
   const response = await authed(token, '/users/me/oauth-accounts');
   expect(response.status).toBe(200);
+  expect(response.headers.get('Cache-Control')).toContain('no-store');
   return (await response.json()) as {
     provider: string;
     account_id: string;

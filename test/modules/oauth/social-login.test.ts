@@ -78,6 +78,7 @@ describe('authorize', () => {
     expect(setCookie).toMatch(
       /^__Host-stratus_oauth_google=[\w-]+; Max-Age=600; Path=\/; HttpOnly; Secure; SameSite=Lax$/m,
     );
+    expect(response.headers.get('Cache-Control')).toContain('no-store');
     // The verifier travels only in the cookie, never in the URL.
     expect(authorizationUrl).not.toContain('code_verifier');
   });
