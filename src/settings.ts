@@ -52,6 +52,10 @@ const settingsSchema = z.object({
   GOOGLE_CLIENT_SECRET: z.string().min(1).optional(),
   GITHUB_CLIENT_ID: z.string().min(1).optional(),
   GITHUB_CLIENT_SECRET: z.string().min(1).optional(),
+  OAUTH_LINK_VERIFIED_EMAILS: flag(true),
+  OAUTH_PROVIDER_TIMEOUT_MS: integer(10_000),
+  OAUTH_STORE_TOKENS: flag(false),
+  OAUTH_TOKEN_ENCRYPTION_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   EMAIL_PROVIDER: z.enum(['resend', 'log']).default('log'),
   EMAIL_FROM: z.string().min(3).default('Stratus <no-reply@example.com>'),
   RESEND_API_URL: z.url().default('https://api.resend.com'),
@@ -75,6 +79,7 @@ const SECRET_SETTINGS = [
   'QSTASH_NEXT_SIGNING_KEY',
   'GOOGLE_CLIENT_SECRET',
   'GITHUB_CLIENT_SECRET',
+  'OAUTH_TOKEN_ENCRYPTION_KEY',
   'RESEND_API_KEY',
 ] as const satisfies readonly (keyof Settings)[];
 
@@ -109,6 +114,11 @@ export function parseSettings(env: Record<string, unknown>): Settings {
     throw new SettingsError(`Invalid settings:\n  ${problems.join('\n  ')}`);
   }
   const settings = result.data;
+  if (settings.OAUTH_STORE_TOKENS && !settings.OAUTH_TOKEN_ENCRYPTION_KEY) {
+    throw new SettingsError(
+      'Invalid settings:\n  OAUTH_TOKEN_ENCRYPTION_KEY: required when OAUTH_STORE_TOKENS=true',
+    );
+  }
   if (settings.APP_ENV === 'production') {
     const missing = REQUIRED_IN_PRODUCTION.filter((key) => !settings[key]);
     const placeholders = SECRET_SETTINGS.filter((key) => PLACEHOLDER.test(settings[key] ?? ''));

@@ -29,6 +29,18 @@ describe('settings', () => {
     expect(settings.BACKEND_CORS_ORIGINS).toEqual(['https://a.example', 'https://b.example']);
   });
 
+  it('requires the encryption key when provider tokens are to be stored (issue 12)', () => {
+    expect(() => parseSettings({ ...valid, OAUTH_STORE_TOKENS: 'true' })).toThrow(
+      /OAUTH_TOKEN_ENCRYPTION_KEY/,
+    );
+    const settings = parseSettings(valid);
+    expect(settings).toMatchObject({
+      OAUTH_LINK_VERIFIED_EMAILS: true,
+      OAUTH_PROVIDER_TIMEOUT_MS: 10_000,
+      OAUTH_STORE_TOKENS: false,
+    });
+  });
+
   it('names a missing variable', () => {
     expect(() => parseSettings({ ...valid, DATABASE_URL: undefined })).toThrow(/DATABASE_URL/);
   });

@@ -2,10 +2,18 @@ import { authModule } from './auth/auth.index';
 import { healthModule } from './health/health.index';
 import { itemsModule } from './items/items.index';
 import { jobsModule } from './jobs/jobs.index';
+import { oauthModule } from './oauth/oauth.index';
 import { usersModule } from './users/users.index';
 
 /**
  * Every module of the app, mounted under `API_V1_PREFIX` in this order. A new module is a
  * folder under `src/modules/` with its manifest (`defineModule`) and one line here.
  */
-export const MODULES = [healthModule, authModule, usersModule, itemsModule, jobsModule] as const;
+export const MODULES = [
+  healthModule,
+  authModule,
+  usersModule,
+  itemsModule,
+  oauthModule,
+  jobsModule,
+] as const;

@@ -17,7 +17,9 @@ type AuditEvent =
   | 'session_revoked'
   | 'user_registered'
   | 'user_updated_by_admin'
-  | 'user_deleted_by_admin';
+  | 'user_deleted_by_admin'
+  | 'oauth_linked'
+  | 'oauth_unlinked';
 
 export interface AuditEntry {
   event: AuditEvent;

@@ -1,15 +1,14 @@
-import { eq, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { AppError } from '../../lib/errors';
 import type { RequestMeta } from '../../lib/request-meta';
 import { burnPasswordCheck, hashPassword, verifyPassword } from '../../platform/crypto/password';
-import { generateToken, hashToken } from '../../platform/crypto/tokens';
-import { sessions, users } from '../../platform/db/schema';
+import { users } from '../../platform/db/schema';
 import { auditFrom, auditInsert } from '../audit/audit.service';
 import type { UserRead } from '../users/users.schemas';
 import * as usersService from '../users/users.service';
 import { notifyPasswordChanged, revokeAllSessions } from './auth.account-events';
 import { consumeToken, emailOneTimeToken, voidOutstandingTokens } from './auth.one-time-tokens';
-import { type AuthDeps, sessionLifetimeMs, type TokenPair, tokenPair } from './auth.sessions';
+import { type AuthDeps, openSession, type TokenPair } from './auth.sessions';
 
 /**
  * Registers an account. The e-mail is unique case-insensitively; the password is hashed
@@ -82,35 +81,9 @@ export async function login(
   if (settings.REQUIRE_VERIFIED_LOGIN && !user.isVerified)
     throw new AppError('LOGIN_USER_NOT_VERIFIED');
 
-  const refreshToken = generateToken();
-  const familyId = crypto.randomUUID();
-  const now = new Date();
-  const [, [loggedIn]] = await db.batch([
-    db.insert(sessions).values({
-      userId: user.id,
-      familyId,
-      tokenHash: hashToken(refreshToken),
-      expiresAt: new Date(now.getTime() + sessionLifetimeMs(settings, kind)),
-      userAgent: meta.userAgent,
-      ip: meta.ip,
-    }),
-    db
-      .update(users)
-      .set({
-        lastLogin: now,
-        ...(check.needsRehash && { hashedPassword: await hashPassword(credentials.password) }),
-      })
-      .where(eq(users.id, user.id))
-      .returning(),
-    auditInsert(db, meta, { event: 'login_succeeded', userId: user.id, details: { kind } }),
-  ]);
-  // The first authenticated request then finds the user cached.
-  if (loggedIn) await usersService.cacheUser(deps, loggedIn);
-  return tokenPair(
-    settings,
-    { userId: user.id, version: user.tokenVersion, sessionId: familyId },
-    refreshToken,
-  );
+  return openSession(deps, user, 'password', kind, meta, {
+    ...(check.needsRehash && { hashedPassword: await hashPassword(credentials.password) }),
+  });
 }
 
 /** Sends a new verification e-mail when the address belongs to an unverified, active account. */

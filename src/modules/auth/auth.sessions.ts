@@ -1,4 +1,6 @@
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';
+import type { BatchItem } from 'drizzle-orm/batch';
+import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import { AppError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import type { RequestMeta } from '../../lib/request-meta';
@@ -33,14 +35,14 @@ export interface TokenPair {
 const revokedSessionKey = (sessionId: string) => `session:revoked:${sessionId}`;
 
 /** How long a new session lives: a refresh-token family, or a cookie holding the access token. */
-export function sessionLifetimeMs(settings: Settings, kind: 'bearer' | 'cookie') {
+function sessionLifetimeMs(settings: Settings, kind: 'bearer' | 'cookie') {
   return kind === 'bearer'
     ? settings.REFRESH_TOKEN_EXPIRE_DAYS * 24 * 60 * 60 * 1000
     : settings.ACCESS_TOKEN_EXPIRE_MINUTES * 60 * 1000;
 }
 
 /** The response of a login or refresh: a new access token with the session's refresh token. */
-export async function tokenPair(
+async function tokenPair(
   settings: Settings,
   claims: AccessClaims,
   refreshToken: string,
@@ -51,6 +53,54 @@ export async function tokenPair(
     expires_in: settings.ACCESS_TOKEN_EXPIRE_MINUTES * 60,
     refresh_token: refreshToken,
   };
+}
+
+/**
+ * Opens a session for a user who has proven who they are (a password, a social login): the
+ * session row, `last_login` with any `changes` to the user, the `login_succeeded` record and
+ * the `alongside` writes go in one batch. The user is cached, so the first authenticated
+ * request finds it.
+ */
+export async function openSession(
+  deps: AuthDeps,
+  user: { id: number; tokenVersion: number },
+  method: 'password' | 'google' | 'github',
+  kind: 'bearer' | 'cookie',
+  meta: RequestMeta,
+  changes: PgUpdateSetSource<typeof users> = {},
+  alongside: BatchItem<'pg'>[] = [],
+): Promise<TokenPair> {
+  const { db, settings } = deps;
+  const refreshToken = generateToken();
+  const familyId = crypto.randomUUID();
+  const now = new Date();
+  const [, [loggedIn]] = await db.batch([
+    db.insert(sessions).values({
+      userId: user.id,
+      familyId,
+      tokenHash: hashToken(refreshToken),
+      expiresAt: new Date(now.getTime() + sessionLifetimeMs(settings, kind)),
+      userAgent: meta.userAgent,
+      ip: meta.ip,
+    }),
+    db
+      .update(users)
+      .set({ lastLogin: now, ...changes })
+      .where(eq(users.id, user.id))
+      .returning(),
+    auditInsert(db, meta, {
+      event: 'login_succeeded',
+      userId: user.id,
+      details: method === 'password' ? { kind } : { kind, provider: method },
+    }),
+    ...alongside,
+  ]);
+  if (loggedIn) await usersService.cacheUser(deps, loggedIn);
+  return tokenPair(
+    settings,
+    { userId: user.id, version: user.tokenVersion, sessionId: familyId },
+    refreshToken,
+  );
 }
 
 /**

@@ -1,2 +1,3 @@
 export * from './items';
+export * from './oauth';
 export * from './users';
