@@ -1,3 +1,5 @@
+export * from './audit';
+export * from './auth';
 export * from './items';
 export * from './oauth';
 export * from './users';
