@@ -211,6 +211,25 @@ describe('local Redis: data commands through @upstash/redis', () => {
     await expect(redis.lpush(`${p}string`, 'x')).rejects.toThrow('WRONGTYPE');
   });
 
+  it('returns every key that stays, while other keys are deleted during the SCAN (as Redis guarantees)', async () => {
+    const p = keyPrefix();
+    const redis = client();
+    const kept = Array.from({ length: 12 }, (_, index) => `${p}kept-${index}`);
+    const doomed = Array.from({ length: 12 }, (_, index) => `${p}doomed-${index}`);
+    await redis.mset(Object.fromEntries([...doomed, ...kept].map((key) => [key, 'v'])));
+    const seen = new Set<string>();
+    let cursor = '0';
+    let step = 0;
+    do {
+      const [next, batch] = await redis.scan(cursor, { match: `${p}*`, count: 3 });
+      for (const key of batch) seen.add(String(key));
+      cursor = String(next);
+      // Keys vanish under the cursor, as other clients delete theirs.
+      if (step++ === 1) await redis.del(...doomed);
+    } while (cursor !== '0');
+    expect(kept.filter((key) => !seen.has(key))).toEqual([]);
+  });
+
   it('iterates keys with SCAN MATCH and COUNT until the cursor comes back to 0', async () => {
     const p = keyPrefix();
     const redis = client();

@@ -180,6 +180,36 @@ async function zadd(call: MockCall, args: string[]): Promise<unknown> {
   return call('zadd', key, ...passed, ...kept);
 }
 
+/** Where each open SCAN cursor stands: the last key it returned (oldest cursors forgotten). */
+const scanCursors = new Map<string, string>();
+let lastCursor = 0;
+const MAX_OPEN_CURSORS = 10_000;
+
+/**
+ * SCAN over the keyspace with Redis's guarantee, which ioredis-mock's index cursor lacks: a key
+ * present from the first call to the last is returned (at least) once, however many keys others
+ * add or delete meanwhile. Keys are walked in sorted order, and a cursor remembers the last key
+ * it returned.
+ */
+async function scanKeyspace(call: MockCall, cursor: string, count: number) {
+  const after = cursor === '0' ? undefined : scanCursors.get(cursor);
+  if (cursor !== '0' && after === undefined) return ['0', []] as [string, string[]];
+  scanCursors.delete(cursor);
+  const keys = ((await call('keys', '*')) as string[])
+    .filter((key) => after === undefined || key > after)
+    .sort();
+  const batch = keys.slice(0, count);
+  const last = batch.at(-1);
+  if (batch.length === keys.length || last === undefined) return ['0', batch] as [string, string[]];
+  const next = String(++lastCursor);
+  scanCursors.set(next, last);
+  if (scanCursors.size > MAX_OPEN_CURSORS) {
+    const oldest = scanCursors.keys().next().value;
+    if (oldest !== undefined) scanCursors.delete(oldest);
+  }
+  return [next, batch] as [string, string[]];
+}
+
 /**
  * The `*SCAN` family with Redis's pattern rules ({@link globMatcher}) and, for SCAN, Redis 6's
  * TYPE filter, which ioredis-mock rejects. ioredis-mock picks COUNT elements and this filters
@@ -208,7 +238,10 @@ async function scanWithMatch(
   }
   parseInteger(cursor, 'ERR invalid cursor');
   const target = key === undefined ? [] : [key];
-  const [next, items] = (await call(command, ...target, cursor, ...passed)) as [string, string[]];
+  const [next, items] =
+    command === 'scan'
+      ? await scanKeyspace(call, cursor, Number(passed[1] ?? 10))
+      : ((await call(command, ...target, cursor, ...passed)) as [string, string[]]);
   const size = command === 'hscan' || command === 'zscan' ? 2 : 1;
   const kept: string[] = [];
   for (let index = 0; index < items.length; index += size) {

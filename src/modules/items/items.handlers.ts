@@ -35,7 +35,8 @@ export const getItem: AppRouteHandler<typeof routes.getItem> = async (c) => {
   return withEtag(c, item, versionEtag(version));
 };
 
-export const patchItem: AppRouteHandler<typeof routes.patchItem> = async (c) => {
+/** PATCH and PUT: the schema decides what may be left out; the write is the same. */
+const updateItem = (async (c) => {
   const { item, version } = await itemsService.updateItem(
     c.var,
     c.get('user'),
@@ -44,18 +45,10 @@ export const patchItem: AppRouteHandler<typeof routes.patchItem> = async (c) => 
     ifMatchVersions(c.req.header('If-Match')),
   );
   return c.json(item, 200, etagHeaders(versionEtag(version)));
-};
+}) satisfies AppRouteHandler<typeof routes.patchItem> & AppRouteHandler<typeof routes.putItem>;
 
-export const putItem: AppRouteHandler<typeof routes.putItem> = async (c) => {
-  const { item, version } = await itemsService.updateItem(
-    c.var,
-    c.get('user'),
-    c.req.valid('param').id,
-    c.req.valid('json'),
-    ifMatchVersions(c.req.header('If-Match')),
-  );
-  return c.json(item, 200, etagHeaders(versionEtag(version)));
-};
+export const patchItem: AppRouteHandler<typeof routes.patchItem> = updateItem;
+export const putItem: AppRouteHandler<typeof routes.putItem> = updateItem;
 
 export const deleteItem: AppRouteHandler<typeof routes.deleteItem> = async (c) => {
   await itemsService.deleteItem(
