@@ -1,10 +1,11 @@
 import { authModule } from './auth/auth.index';
 import { healthModule } from './health/health.index';
 import { jobsModule } from './jobs/jobs.index';
+import { rbacModule } from './rbac/rbac.index';
 import { usersModule } from './users/users.index';
 
 /**
  * Every module of the app, mounted under `API_V1_PREFIX` in this order. A new module is a
  * folder under `src/modules/` with its manifest (`defineModule`) and one line here.
  */
-export const MODULES = [healthModule, authModule, usersModule, jobsModule] as const;
+export const MODULES = [healthModule, authModule, usersModule, jobsModule, rbacModule] as const;

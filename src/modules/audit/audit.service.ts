@@ -14,7 +14,13 @@ type AuditEvent =
   | 'session_revoked'
   | 'user_registered'
   | 'user_updated_by_admin'
-  | 'user_deleted_by_admin';
+  | 'user_deleted_by_admin'
+  | 'role_created'
+  | 'role_deleted'
+  | 'role_granted'
+  | 'role_revoked'
+  | 'permission_granted'
+  | 'permission_revoked';
 
 export interface AuditEntry {
   event: AuditEvent;
