@@ -5,7 +5,7 @@ import {
   newEnforcer,
   newModelFromString,
 } from 'casbin';
-import { and, eq, like, not, or } from 'drizzle-orm';
+import { and, eq, or, sql } from 'drizzle-orm';
 import type { Logger } from '../../lib/logger';
 import { perSettings } from '../../lib/per-settings';
 import type { Database } from '../../platform/db/client';
@@ -101,9 +101,7 @@ function matches(ptype: string, rule: readonly string[]) {
 }
 
 /** Every rule except users' own roles (`g, user:…`), which requests read per user. */
-const rolePolicy = not(
-  and(eq(casbinRule.ptype, 'g'), like(casbinRule.v0, 'user:%')) ?? eq(casbinRule.id, 0),
-);
+const rolePolicy = sql`NOT (${casbinRule.ptype} = 'g' AND ${casbinRule.v0} LIKE 'user:%')`;
 
 const FIELDS = ['v0', 'v1', 'v2', 'v3', 'v4', 'v5'] as const;
 
@@ -260,15 +258,13 @@ export async function bumpPolicyVersion(deps: Pick<PolicyDeps, 'redis' | 'logger
   }
 }
 
-/** A user's direct roles, from the database. */
-async function storedRoles(db: Database, userId: number): Promise<string[]> {
-  const rows = await db
+/** A user's direct roles, by name: a query to run or to batch. */
+export const userRolesQuery = (db: Database, userId: number) =>
+  db
     .select({ role: casbinRule.v1 })
     .from(casbinRule)
     .where(and(eq(casbinRule.ptype, 'g'), eq(casbinRule.v0, userSubject(userId))))
     .orderBy(casbinRule.v1);
-  return rows.map((row) => row.role);
-}
 
 /** What authorizes a request: the user's roles and the enforcer of the role policy. */
 export interface Access {
@@ -301,7 +297,7 @@ export async function accessOf(
 }
 
 async function loadRoles(deps: PolicyDeps, userId: number, cache: boolean) {
-  const roles = await storedRoles(deps.db, userId);
+  const roles = (await userRolesQuery(deps.db, userId)).map((row) => row.role);
   if (cache) {
     await deps.redis
       .set(userRolesKey(userId), roles, { nx: true, ex: USER_ROLES_TTL_SECONDS })

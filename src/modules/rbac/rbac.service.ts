@@ -16,6 +16,7 @@ import {
   ruleRow,
   USER_ROLES_TTL_SECONDS,
   userRolesKey,
+  userRolesQuery,
   userSubject,
 } from './rbac.policy';
 import type { Permission, Role } from './rbac.schemas';
@@ -28,14 +29,6 @@ const ADMIN = 'admin';
 const isPermission = (role: string) => and(eq(casbinRule.ptype, 'p'), eq(casbinRule.v0, role));
 const isGrant = (userId: number, role: string) =>
   and(eq(casbinRule.ptype, 'g'), eq(casbinRule.v0, userSubject(userId)), eq(casbinRule.v1, role));
-
-/** The user's direct roles, as a query to batch. */
-const rolesQuery = (db: Database, userId: number) =>
-  db
-    .select({ role: casbinRule.v1 })
-    .from(casbinRule)
-    .where(and(eq(casbinRule.ptype, 'g'), eq(casbinRule.v0, userSubject(userId))))
-    .orderBy(casbinRule.v1);
 
 const userQuery = (db: Database, userId: number) =>
   db
@@ -136,7 +129,7 @@ export async function deleteRole(deps: RbacDeps, actorId: number, role: string, 
 
 /** The user's direct roles; 404 for an unknown user. */
 export async function userRoles({ db }: Pick<RbacDeps, 'db'>, userId: number): Promise<string[]> {
-  const [user, roles] = await db.batch([userQuery(db, userId), rolesQuery(db, userId)]);
+  const [user, roles] = await db.batch([userQuery(db, userId), userRolesQuery(db, userId)]);
   if (user.length === 0) notFoundUser(userId);
   return roles.map((row) => row.role);
 }
@@ -164,7 +157,7 @@ export async function grantRole(
       .values(ruleRow('g', [userSubject(userId), role]))
       .onConflictDoNothing(),
     auditInsert(db, meta, { event: 'role_granted', userId, actorId, details: { role } }),
-    rolesQuery(db, userId),
+    userRolesQuery(db, userId),
   ]);
   await rememberRoles(deps, userId, roles);
 }
@@ -218,7 +211,7 @@ export async function revokeRole(
       .where(and(isGrant(userId, role), role === ADMIN ? sql`${adminCount} > 1` : undefined))
       .returning({ id: casbinRule.id }),
     auditInsert(db, meta, { event: 'role_revoked', userId, actorId, details: { role } }),
-    rolesQuery(db, userId),
+    userRolesQuery(db, userId),
   ]);
   if (removed.length === 0) {
     if (role === ADMIN) throw lastAdmin();
