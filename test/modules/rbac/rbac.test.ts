@@ -8,6 +8,7 @@ import { auditLog, casbinRule } from '../../../src/platform/db/schema';
 import { getRedis } from '../../../src/platform/redis';
 import { getSettings } from '../../../src/settings';
 import { draftsModule } from '../../fixtures/drafts/drafts.index';
+import { capturingLogs } from '../../helpers/logs';
 import { databaseRoundTrips, redisRequests, tagged } from '../../helpers/stats';
 import {
   bearer,
@@ -19,7 +20,7 @@ import {
   type TestUser,
   testDb,
 } from '../../helpers/users';
-import { type Overrides, readProblem } from '../../helpers/worker';
+import { DEAD_ENDPOINT, type Overrides, readProblem } from '../../helpers/worker';
 
 // The app with a stand-in for posts: `/drafts` is guarded as posts will be (issue 11).
 const app = createApp('/api/v1', [...MODULES, draftsModule]);
@@ -51,8 +52,8 @@ async function request(path: string, init: RequestInit = {}, overrides: Override
 const as = (token: string, path: string, init: RequestInit = {}, overrides?: Overrides) =>
   request(path, { ...init, headers: { ...bearer(token), ...init.headers } }, overrides);
 
-const createDraft = (token: string) =>
-  as(token, '/drafts', { method: 'POST', body: JSON.stringify({ title: 'Hello' }) });
+const createDraft = (token: string, overrides?: Overrides) =>
+  as(token, '/drafts', { method: 'POST', body: JSON.stringify({ title: 'Hello' }) }, overrides);
 
 async function signedIn(): Promise<TestUser & { token: string }> {
   const user = await registerUser();
@@ -140,6 +141,21 @@ describe('permissions on routes (issue 11)', () => {
       expect(afterGuarded - requests).toBe(2);
     }
     expect(measured).toBe(true);
+  });
+
+  it('still decides with Redis down: roles and policy from the database, logged', async () => {
+    const viewer = await signedIn();
+    const down = { UPSTASH_REDIS_REST_URL: DEAD_ENDPOINT, LOG_LEVEL: 'warn' };
+    const { result, lines } = await capturingLogs('warn', async () => [
+      await as(viewer.token, '/drafts', {}, down),
+      await createDraft(viewer.token, down),
+    ]);
+    expect(result.map((response) => response.status)).toEqual([200, 403]);
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        message: 'policy version unavailable; reloading the policy from the database',
+      }),
+    );
   });
 
   it('documents the permission or role each guarded operation needs, with its 403', async () => {
