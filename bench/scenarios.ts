@@ -223,6 +223,38 @@ export const SCENARIOS: Scenario[] = [
       })),
   },
   {
+    name: 'rbac-me',
+    title: 'GET /rbac/me (viewer, authorized)',
+    target: 'app',
+    path: `${API}/rbac/me`,
+    expect: 200,
+    budgets: [
+      { label: 'authorization: 0 DB round trips', metric: 'dbRoundTrips', max: 0 },
+      {
+        label: 'authorization: no Redis request beyond rate limit and authentication',
+        metric: 'redisRequests',
+        max: 2,
+      },
+    ],
+    prepare: ({ client }) => asUser(client),
+  },
+  {
+    name: 'authz-denied',
+    title: 'GET /rbac/roles (viewer, 403)',
+    target: 'app',
+    path: `${API}/rbac/roles`,
+    expect: 403,
+    budgets: [
+      { label: 'permission check: 0 DB round trips', metric: 'dbRoundTrips', max: 0 },
+      {
+        label: 'permission check: no Redis request beyond rate limit and authentication',
+        metric: 'redisRequests',
+        max: 2,
+      },
+    ],
+    prepare: ({ client }) => asUser(client),
+  },
+  {
     name: 'users-me-patch',
     title: 'PATCH /users/me (a write)',
     target: 'app',

@@ -65,6 +65,11 @@ const settingsSchema = z.object({
   TOKEN_RETENTION_DAYS: integer(7),
   SOFT_DELETE_RETENTION_DAYS: integer(30),
   REQUIRE_VERIFIED_LOGIN: flag(false),
+  DEFAULT_ROLE: z
+    .string()
+    .regex(/^[a-z][a-z0-9_-]{0,49}$/, 'must be a role name (a-z, 0-9, _ and -)')
+    .default('viewer'),
+  POLICY_CHECK_INTERVAL_MS: integer(1000),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

@@ -11,7 +11,7 @@ import { neon } from '@neondatabase/serverless';
 import { eq, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/neon-http';
 import { hashPassword } from '../../src/platform/crypto/password';
-import { users } from '../../src/platform/db/schema';
+import { casbinRule, users } from '../../src/platform/db/schema';
 import { loadDevVars } from '../dev-vars';
 import { type DatabaseTarget, migrateDatabase } from './migrate';
 
@@ -32,7 +32,10 @@ async function target(): Promise<DatabaseTarget & { vars: Record<string, string 
   };
 }
 
-/** Creates `FIRST_SUPERUSER_EMAIL` once; later runs leave the account as it is. */
+/**
+ * Creates `FIRST_SUPERUSER_EMAIL` once, holding the `admin` role (so the last-admin rule guards
+ * it); later runs leave the account as it is.
+ */
 async function seed({ databaseUrl, vars }: Awaited<ReturnType<typeof target>>) {
   const email = vars.FIRST_SUPERUSER_EMAIL?.trim().toLowerCase();
   const password = vars.FIRST_SUPERUSER_PASSWORD;
@@ -50,7 +53,13 @@ async function seed({ databaseUrl, vars }: Awaited<ReturnType<typeof target>>) {
     })
     .onConflictDoNothing()
     .returning({ id: users.id });
-  if (created[0]) return `created superuser ${email} (id ${created[0].id})`;
+  if (created[0]) {
+    await db
+      .insert(casbinRule)
+      .values({ ptype: 'g', v0: `user:${created[0].id}`, v1: 'admin' })
+      .onConflictDoNothing();
+    return `created superuser ${email} (id ${created[0].id}), role admin`;
+  }
   const [existing] = await db
     .select({ id: users.id, isSuperuser: users.isSuperuser })
     .from(users)

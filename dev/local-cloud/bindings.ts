@@ -1,5 +1,5 @@
-import type { ServiceName } from './service';
-import { LOCAL_CREDENTIALS } from './service';
+import type { ServiceName } from './service.ts';
+import { LOCAL_CREDENTIALS } from './service.ts';
 
 /** The local cloud's URLs, by service. */
 export type LocalCloudUrls = Record<ServiceName, string>;

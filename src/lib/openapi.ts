@@ -10,6 +10,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { ZodError } from 'zod';
 import type { AppEnv, AuthedEnv } from '../context';
 import { authenticate, requireSuperuser } from '../middleware/authenticate';
+import { requirePermission, requireRole } from '../middleware/authorize';
 import { AppError, type ErrorCode, errorSpec, type FieldError, problemType } from './errors';
 
 const TARGET_NAMES: Record<string, string> = {
@@ -143,36 +144,72 @@ const SAFE_METHODS = new Set(['get', 'head', 'options']);
 export interface GuardedRouteConfig extends Omit<RouteConfig, 'security' | 'middleware'> {
   /** The codes the handler itself may answer with; the guards' codes are added for you. */
   errors?: readonly ErrorCode[];
+  /** `[resource, action]` the user's roles must grant (`requirePermission`); superusers pass. */
+  permission?: readonly [resource: string, action: string];
+  /** A role the user must hold (`requireRole`); superusers pass. */
+  role?: string;
   /** Middleware to run after the guards, with the user known (e.g. `idempotency()`). */
   use?: readonly MiddlewareHandler<AuthedEnv>[];
 }
 
 /**
  * The codes a guarded route answers before its handler runs: the default rate limit, a missing
- * or dead token, and on unsafe methods a cookie without an allowed `Origin` (CSRF).
+ * or dead token, a missing permission or role, and on unsafe methods a cookie without an
+ * allowed `Origin` (CSRF).
  */
-function guardErrors(method: string, superuser: boolean): ErrorCode[] {
+function guardErrors(method: string, forbids: boolean): ErrorCode[] {
   return [
     'RATE_LIMITED',
     'UNAUTHORIZED',
-    ...(superuser ? (['FORBIDDEN'] as const) : []),
+    ...(forbids ? (['FORBIDDEN'] as const) : []),
     ...(SAFE_METHODS.has(method) ? [] : (['ORIGIN_NOT_ALLOWED'] as const)),
   ];
 }
 
-function guarded<
-  P extends string,
-  R extends GuardedRouteConfig & { path: P },
-  M extends MiddlewareHandler[],
->(config: R, middleware: M, superuser: boolean) {
-  const { errors = [], use = [], ...route } = config;
+/** The authorization a route needs, in words (for its description) and as its guards. */
+function authorization(config: GuardedRouteConfig, superuser: boolean) {
+  const { permission, role } = config;
+  const needs = [
+    ...(superuser ? ['a superuser'] : []),
+    ...(permission ? [`permission \`${permission.join(':')}\``] : []),
+    ...(role ? [`role \`${role}\``] : []),
+  ];
+  const middleware: MiddlewareHandler<AuthedEnv>[] = [
+    ...(superuser ? [requireSuperuser()] : []),
+    ...(permission ? [requirePermission(...permission)] : []),
+    ...(role ? [requireRole(role)] : []),
+  ];
+  return {
+    middleware,
+    extensions: {
+      ...(permission && { 'x-permission': permission.join(':') }),
+      ...(role && { 'x-role': role }),
+    },
+    note:
+      needs.length === 0 || superuser
+        ? undefined
+        : `Requires ${needs.join(' and ')} (superusers always pass); others get 403.`,
+  };
+}
+
+function guarded<P extends string, R extends GuardedRouteConfig & { path: P }>(
+  config: R,
+  superuser: boolean,
+) {
+  const { errors = [], permission: _permission, role: _role, use = [], ...route } = config;
+  const { middleware, extensions, note } = authorization(config, superuser);
+  const description = [route.description, note].filter(Boolean).join('\n\n') || undefined;
+  // Typed as authenticate() alone: the guards and `use` after it set nothing handlers read.
+  const chain = [authenticate(), ...middleware, ...use] as [MiddlewareHandler<AuthedEnv>];
   return createRoute({
     ...route,
+    ...extensions,
+    ...(description && { description }),
     security: AUTHENTICATED,
-    middleware: [...middleware, ...use] as unknown as M,
+    middleware: chain,
     responses: {
       ...route.responses,
-      ...errorResponses(...guardErrors(route.method, superuser), ...errors),
+      ...errorResponses(...guardErrors(route.method, middleware.length > 0), ...errors),
     },
   });
 }
@@ -181,27 +218,29 @@ function guarded<
  * A route for signed-in users: it gets the security schemes, the `authenticate()` middleware
  * (so handlers read `c.var.user` and `c.var.auth`, typed as present) and the error responses
  * that middleware can raise, so the documented errors cannot drift from the thrown ones.
+ * With `permission` or `role` it also gets that guard, its 403, and the requirement in its
+ * description and in `x-permission` / `x-role`.
  *
  * @example
  * export const getMe = authedRoute({
  *   method: 'get', path: '/users/me', tags, summary: 'The current user',
  *   responses: { 200: jsonContent(UserReadSchema, 'The current user') },
  * });
+ * export const createPost = authedRoute({
+ *   method: 'post', path: '/posts', tags, summary: 'Create a post', permission: ['posts', 'create'],
+ *   request: { body: jsonBody(PostCreateSchema) },
+ *   responses: { 201: jsonContent(PostSchema, 'The new post') },
+ * });
  */
 export function authedRoute<P extends string, R extends GuardedRouteConfig & { path: P }>(
   config: R,
 ) {
-  const middleware: [MiddlewareHandler<AuthedEnv>] = [authenticate()];
-  return guarded(config, middleware, false);
+  return guarded(config, false);
 }
 
 /** Like {@link authedRoute}, for superusers only (others get 403 `FORBIDDEN`). */
 export function superuserRoute<P extends string, R extends GuardedRouteConfig & { path: P }>(
   config: R,
 ) {
-  const middleware: [MiddlewareHandler<AuthedEnv>, MiddlewareHandler<AuthedEnv>] = [
-    authenticate(),
-    requireSuperuser(),
-  ];
-  return guarded(config, middleware, true);
+  return guarded(config, true);
 }

@@ -72,9 +72,10 @@ export function authenticate() {
     }
     if (!token) throw new AppError('UNAUTHORIZED', { headers: CHALLENGE });
     try {
-      const { user, claims } = await authSessions.authenticate(c.var, token);
+      const { user, claims, authz } = await authSessions.authenticate(c.var, token);
       c.set('user', user);
       c.set('auth', claims);
+      c.set('authz', authz);
     } catch (error) {
       if (error instanceof AppError && error.code === 'UNAUTHORIZED') {
         throw new AppError('UNAUTHORIZED', {

@@ -3,6 +3,7 @@ import { healthModule } from './health/health.index';
 import { itemsModule } from './items/items.index';
 import { jobsModule } from './jobs/jobs.index';
 import { oauthModule } from './oauth/oauth.index';
+import { rbacModule } from './rbac/rbac.index';
 import { usersModule } from './users/users.index';
 
 /**
@@ -13,6 +14,7 @@ export const MODULES = [
   healthModule,
   authModule,
   usersModule,
+  rbacModule,
   itemsModule,
   oauthModule,
   jobsModule,

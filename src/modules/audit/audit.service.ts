@@ -19,7 +19,13 @@ type AuditEvent =
   | 'user_updated_by_admin'
   | 'user_deleted_by_admin'
   | 'oauth_linked'
-  | 'oauth_unlinked';
+  | 'oauth_unlinked'
+  | 'role_created'
+  | 'role_deleted'
+  | 'role_granted'
+  | 'role_revoked'
+  | 'permission_granted'
+  | 'permission_revoked';
 
 export interface AuditEntry {
   event: AuditEvent;

@@ -4,6 +4,7 @@ import type { RequestMeta } from '../../lib/request-meta';
 import { burnPasswordCheck, hashPassword, verifyPassword } from '../../platform/crypto/password';
 import { users } from '../../platform/db/schema';
 import { auditFrom, auditInsert } from '../audit/audit.service';
+import { defaultRoleInsert } from '../rbac/rbac.service';
 import type { UserRead } from '../users/users.schemas';
 import * as usersService from '../users/users.service';
 import { notifyPasswordChanged, revokeAllSessions } from './auth.account-events';
@@ -26,26 +27,27 @@ export async function register(
   meta: RequestMeta,
 ): Promise<UserRead> {
   const hashedPassword = await hashPassword(input.password);
-  const [user] = await deps.db
-    .insert(users)
-    .values({
-      email: input.email,
-      hashedPassword,
-      firstName: input.first_name,
-      lastName: input.last_name,
-      phone: input.phone ?? null,
-    })
-    .onConflictDoNothing()
-    .returning();
+  const [[user]] = await deps.db.batch([
+    deps.db
+      .insert(users)
+      .values({
+        email: input.email,
+        hashedPassword,
+        firstName: input.first_name,
+        lastName: input.last_name,
+        phone: input.phone ?? null,
+      })
+      .onConflictDoNothing()
+      .returning(),
+    // The default role, in the same round trip and transaction as the account.
+    defaultRoleInsert(deps.db, deps.settings),
+  ]);
   if (!user) throw new AppError('REGISTER_USER_ALREADY_EXISTS');
   await onRegistered(deps, user, meta);
   return usersService.toUserRead(user);
 }
 
-/**
- * What follows a registration: the audit record and the verification e-mail. The RBAC module
- * assigns the default role here.
- */
+/** What follows a registration: the audit record and the verification e-mail. */
 async function onRegistered(deps: AuthDeps, user: usersService.UserRow, meta: RequestMeta) {
   await emailOneTimeToken(deps, user, 'verify_email', [
     auditInsert(deps.db, meta, { event: 'user_registered', userId: user.id }),

@@ -11,6 +11,12 @@ import { sessions, users } from '../../platform/db/schema';
 import type { Redis } from '../../platform/redis';
 import type { Settings } from '../../settings';
 import { auditFrom, auditInsert } from '../audit/audit.service';
+import {
+  type AuthzSnapshot,
+  POLICY_VERSION_KEY,
+  userRolesKey,
+  versionOf,
+} from '../rbac/rbac.policy';
 import * as usersService from '../users/users.service';
 import { type AccessClaims, signAccessToken, verifyAccessToken } from './auth.tokens';
 
@@ -297,11 +303,14 @@ export async function listSessions(
 export interface Authenticated {
   user: usersService.CachedUser;
   claims: AccessClaims;
+  /** The policy version and the user's cached roles, read in the same round trip. */
+  authz: AuthzSnapshot | 'redis-down';
 }
 
 /**
- * Resolves an access token to its user. One Redis request (the cached user and the session's
- * revocation mark, pipelined) when the user is cached; otherwise one database query that also
+ * Resolves an access token to its user. One Redis request (the cached user, the session's
+ * revocation mark, and for authorization the policy version and the user's roles, pipelined)
+ * when the user is cached; otherwise one database query that also
  * checks the session, whose result is cached. The lookup shows as `Server-Timing: cache`.
  * Refused: a revoked session, a deleted or inactive user, and a token older than the user's
  * last password change or logout-all.
@@ -313,16 +322,20 @@ export async function authenticate(
   const claims = await verifyAccessToken(deps.settings, token);
   let user: usersService.CachedUser | null = null;
   let redisUp = true;
+  let authz: AuthzSnapshot | 'redis-down' = 'redis-down';
   const start = performance.now();
   try {
-    const [cached, revoked] = await deps.redis
+    const [cached, revoked, policyVersion, roles] = await deps.redis
       .pipeline()
       .get<usersService.CachedUser>(usersService.userCacheKey(claims.userId))
       .exists(revokedSessionKey(claims.sessionId))
-      .exec<[usersService.CachedUser | null, number]>();
+      .get(POLICY_VERSION_KEY)
+      .get<string[]>(userRolesKey(claims.userId))
+      .exec<[usersService.CachedUser | null, number, unknown, string[] | null]>();
     deps.cache.report(cached ? 'hit' : 'miss', performance.now() - start);
     if (revoked) throw new AppError('UNAUTHORIZED', { detail: 'The session has ended' });
     user = cached;
+    authz = { policyVersion: versionOf(policyVersion), roles };
   } catch (error) {
     if (error instanceof AppError) throw error;
     // Reported (and logged) as a cache error; the database answers instead.
@@ -350,5 +363,5 @@ export async function authenticate(
   if (!user.is_active || user.token_version !== claims.version) {
     throw new AppError('UNAUTHORIZED', { detail: 'The token has been revoked' });
   }
-  return { user, claims };
+  return { user, claims, authz };
 }

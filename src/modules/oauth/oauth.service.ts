@@ -8,8 +8,9 @@ import { type Database, sqlState } from '../../platform/db/client';
 import { oauthAccounts, users } from '../../platform/db/schema';
 import type { Redis } from '../../platform/redis';
 import type { Settings } from '../../settings';
-import { auditInsert } from '../audit/audit.service';
+import { auditFrom, auditInsert } from '../audit/audit.service';
 import { type AuthDeps, openSession, type TokenPair } from '../auth/auth.sessions';
+import { defaultRoleFrom } from '../rbac/rbac.service';
 import type { UserRow } from '../users/users.service';
 import * as usersService from '../users/users.service';
 import { exchangeCode, type ProviderProfile, type ProviderTokens } from './oauth.providers';
@@ -125,7 +126,7 @@ async function signIn(
         }),
       );
     } else {
-      user = await createUser(db, provider, profile, stored, meta);
+      user = await createUser({ db, settings }, provider, profile, stored, meta);
     }
   }
 
@@ -175,16 +176,17 @@ async function storedTokens(settings: Settings, tokens: ProviderTokens): Promise
 }
 
 /**
- * A new account without a password, its link and their audit records, in one statement. An
- * address taken meanwhile (or by a deleted account) is a 409.
+ * A new account without a password, its default role, its link and their audit records, in
+ * one statement. An address taken meanwhile (or by a deleted account) is a 409.
  */
 async function createUser(
-  db: Database,
+  { db, settings }: { db: Database; settings: Pick<Settings, 'DEFAULT_ROLE'> },
   provider: Provider,
   profile: ProviderProfile,
   stored: StoredTokens,
   meta: RequestMeta,
 ): Promise<SignInUser> {
+  const details = sql`jsonb_build_object('provider', ${provider}::text)`;
   const { rows } = await db.execute<{ id: number }>(sql`
     WITH created AS (
       INSERT INTO users (email, hashed_password, is_verified, first_name, last_name, avatar_url)
@@ -196,12 +198,9 @@ async function createUser(
       SELECT id, ${provider}, ${profile.accountId}, ${profile.email}, ${stored.accessToken ?? null}::text,
              ${stored.refreshToken ?? null}::text, ${stored.accessTokenExpiresAt?.toISOString() ?? null}::timestamptz
       FROM created
-    ), audited AS (
-      INSERT INTO audit_log (user_id, event, ip, user_agent, request_id, details)
-      SELECT id, event, ${meta.ip}::inet, ${meta.userAgent}::text, ${meta.requestId}::text,
-             jsonb_build_object('provider', ${provider}::text)
-      FROM created, (VALUES ('user_registered'), ('oauth_linked')) AS events (event)
-    )
+    ), roled AS (${defaultRoleFrom(settings, sql`created`)}),
+    registered AS (${auditFrom(meta, 'user_registered', { userId: sql`id`, from: sql`created`, details })}),
+    audited AS (${auditFrom(meta, 'oauth_linked', { userId: sql`id`, from: sql`created`, details })})
     SELECT id FROM created`);
   const created = rows[0];
   if (!created) throw new AppError('OAUTH_USER_ALREADY_EXISTS');

@@ -1,7 +1,7 @@
 import { and, desc, eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decryptSecret } from '../../../src/platform/crypto/secret-box';
-import { auditLog, oauthAccounts, users } from '../../../src/platform/db/schema';
+import { auditLog, casbinRule, oauthAccounts, users } from '../../../src/platform/db/schema';
 import { capturingLogs } from '../../helpers/logs';
 import {
   cookieFrom,
@@ -142,11 +142,19 @@ describe('callback', () => {
     const [row] = await testDb().select().from(users).where(eq(users.id, first.id));
     expect(row?.hashedPassword).toBeNull();
     expect(row?.firstName).toBe('Ada');
-    expect(await events(first.id)).toEqual([
+    // Registration and link are written by one statement, in no particular order.
+    const byEvent = (a: { event: string }, b: { event: string }) => a.event.localeCompare(b.event);
+    expect((await events(first.id)).sort(byEvent)).toEqual([
       { event: 'login_succeeded', provider: 'google' },
       { event: 'oauth_linked', provider: 'google' },
       { event: 'user_registered', provider: 'google' },
     ]);
+    // Like a registration, the account gets the default role in the statement that creates it.
+    const roles = await testDb()
+      .select({ role: casbinRule.v1 })
+      .from(casbinRule)
+      .where(and(eq(casbinRule.ptype, 'g'), eq(casbinRule.v0, `user:${first.id}`)));
+    expect(roles).toEqual([{ role: 'viewer' }]);
 
     const again = await signedIn((await socialLogin('google', user)).response);
     expect((await me(client, again.access_token)).id).toBe(first.id);

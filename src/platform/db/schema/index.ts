@@ -2,4 +2,5 @@ export * from './audit';
 export * from './auth';
 export * from './items';
 export * from './oauth';
+export * from './rbac';
 export * from './users';
