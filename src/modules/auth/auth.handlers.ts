@@ -64,7 +64,7 @@ export const jwtRefresh: AppRouteHandler<typeof routes.jwtRefresh> = async (c) =
 
 const logout = async (c: Context<AuthedEnv>) => {
   const { user, auth } = c.var;
-  await authSessions.endSession(c.var, user.id, auth.sessionId, 'logout', requestMeta(c));
+  await authSessions.endSession(c.var, user.id, auth.familyId, 'logout', requestMeta(c));
 };
 
 export const jwtLogout: AppRouteHandler<typeof routes.jwtLogout> = async (c) => {

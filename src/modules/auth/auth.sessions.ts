@@ -38,7 +38,7 @@ export interface TokenPair {
 }
 
 /** Access tokens of a revoked session are refused until they would have expired anyway. */
-const revokedSessionKey = (sessionId: string) => `session:revoked:${sessionId}`;
+const revokedSessionKey = (familyId: string) => `session:revoked:${familyId}`;
 
 /** How long a new session lives: a refresh-token family, or a cookie holding the access token. */
 function sessionLifetimeMs(settings: Settings, kind: 'bearer' | 'cookie') {
@@ -104,7 +104,7 @@ export async function openSession(
   if (loggedIn) await usersService.cacheUser(deps, loggedIn);
   return tokenPair(
     settings,
-    { userId: user.id, version: user.tokenVersion, sessionId: familyId },
+    { userId: user.id, version: user.tokenVersion, familyId },
     refreshToken,
   );
 }
@@ -149,7 +149,7 @@ export async function refresh(
       {
         userId: Number(issued.user_id),
         version: Number(issued.token_version),
-        sessionId: issued.family_id,
+        familyId: issued.family_id,
       },
       next,
     );
@@ -223,8 +223,8 @@ async function revokeReusedFamily(deps: AuthDeps, tokenHash: string, meta: Reque
 }
 
 /** Refuses the session's access tokens from now until they would have expired. */
-async function denySession(deps: Pick<AuthDeps, 'redis' | 'settings'>, sessionId: string) {
-  await deps.redis.set(revokedSessionKey(sessionId), 1, {
+async function denySession(deps: Pick<AuthDeps, 'redis' | 'settings'>, familyId: string) {
+  await deps.redis.set(revokedSessionKey(familyId), 1, {
     ex: deps.settings.ACCESS_TOKEN_EXPIRE_MINUTES * 60,
   });
 }
@@ -233,7 +233,7 @@ async function denySession(deps: Pick<AuthDeps, 'redis' | 'settings'>, sessionId
 export async function endSession(
   deps: AuthDeps,
   userId: number,
-  sessionId: string,
+  familyId: string,
   event: 'logout' | 'session_revoked',
   meta: RequestMeta,
 ): Promise<boolean> {
@@ -244,16 +244,16 @@ export async function endSession(
       .set({ revokedAt: new Date() })
       .where(
         and(
-          eq(sessions.familyId, sessionId),
+          eq(sessions.familyId, familyId),
           eq(sessions.userId, userId),
           isNull(sessions.revokedAt),
         ),
       )
       .returning({ id: sessions.id }),
-    auditInsert(db, meta, { event, userId, details: { session_id: sessionId } }),
+    auditInsert(db, meta, { event, userId, details: { session_id: familyId } }),
   ]);
   if (revoked.length === 0) return false;
-  await denySession(deps, sessionId);
+  await denySession(deps, familyId);
   return true;
 }
 
@@ -328,7 +328,7 @@ export async function authenticate(
     const [cached, revoked, policyVersion, roles] = await deps.redis
       .pipeline()
       .get<usersService.CachedUser>(usersService.userCacheKey(claims.userId))
-      .exists(revokedSessionKey(claims.sessionId))
+      .exists(revokedSessionKey(claims.familyId))
       .get(POLICY_VERSION_KEY)
       .get<string[]>(userRolesKey(claims.userId))
       .exec<[usersService.CachedUser | null, number, unknown, string[] | null]>();
@@ -349,7 +349,7 @@ export async function authenticate(
       .innerJoin(
         sessions,
         and(
-          eq(sessions.familyId, claims.sessionId),
+          eq(sessions.familyId, claims.familyId),
           eq(sessions.userId, users.id),
           isNull(sessions.revokedAt),
         ),

@@ -15,8 +15,8 @@ export interface AccessClaims {
   userId: number;
   /** The user's `token_version` when the token was issued. */
   version: number;
-  /** The session (refresh-token family id) the token belongs to, so logout can end it. */
-  sessionId: string;
+  /** The refresh-token family (the session) the token belongs to, so logout can end it. */
+  familyId: string;
 }
 
 const secretKey = perSettings((settings) => new TextEncoder().encode(settings.SECRET_KEY));
@@ -32,7 +32,7 @@ function audience(settings: Settings) {
 /** Signs a short-lived access token (HS256, `typ: at+jwt`, `ACCESS_TOKEN_EXPIRE_MINUTES`). */
 export async function signAccessToken(settings: Settings, claims: AccessClaims): Promise<string> {
   const { issuer, audience: aud } = audience(settings);
-  return new SignJWT({ ver: claims.version, sid: claims.sessionId })
+  return new SignJWT({ ver: claims.version, sid: claims.familyId })
     .setProtectedHeader({ alg: ALGORITHM, typ: ACCESS_TOKEN_TYPE })
     .setSubject(String(claims.userId))
     .setIssuer(issuer)
@@ -66,7 +66,7 @@ export async function verifyAccessToken(settings: Settings, token: string): Prom
     ) {
       throw new AppError('UNAUTHORIZED', { detail: 'Malformed token claims' });
     }
-    return { userId, version: ver as number, sessionId: sid };
+    return { userId, version: ver as number, familyId: sid };
   } catch (error) {
     if (error instanceof AppError) throw error;
     if (error instanceof joseErrors.JOSEError || error instanceof TypeError) {

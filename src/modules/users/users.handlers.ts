@@ -21,11 +21,7 @@ export const patchMe: AppRouteHandler<typeof routes.patchMe> = async (c) => {
 };
 
 export const listMySessions: AppRouteHandler<typeof routes.listMySessions> = async (c) => {
-  const sessions = await authSessions.listSessions(
-    c.var,
-    c.get('user').id,
-    c.get('auth').sessionId,
-  );
+  const sessions = await authSessions.listSessions(c.var, c.get('user').id, c.get('auth').familyId);
   return c.json(sessions, 200);
 };
 
