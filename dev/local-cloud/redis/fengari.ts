@@ -1,9 +1,9 @@
 import { createRequire } from 'node:module';
 
 /*
- * fengari, the Lua VM in JavaScript that ioredis-mock runs scripts on, loaded from
- * ioredis-mock's own dependencies. Only the part of its C-like API the embedded engine uses
- * is typed here; indexes are Lua stack positions.
+ * fengari, the Lua VM in JavaScript (the one ioredis-mock runs scripts on, pinned at the same
+ * version). It ships no types: only the part of its C-like API the embedded engine uses is
+ * typed here; indexes are Lua stack positions.
  */
 
 /** A Lua state (a thread). */
@@ -68,7 +68,5 @@ interface Fengari {
   to_luastring(text: string): Uint8Array;
 }
 
-const requireFromMock = createRequire(createRequire(import.meta.url).resolve('ioredis-mock'));
-
-/** fengari's modules, as ioredis-mock uses them. */
-export const fengari = requireFromMock('fengari') as Fengari;
+/** fengari's modules. */
+export const fengari = createRequire(import.meta.url)('fengari') as Fengari;
