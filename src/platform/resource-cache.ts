@@ -27,10 +27,13 @@ export function rememberOne<T>(
   return remember(cache, key, resource.ttlSeconds, load, { tags: [key] });
 }
 
-/** A query as a stable string: keys sorted, dates as ISO, empty values left out. */
+/**
+ * A query as a stable string: keys sorted, dates as ISO, absent values left out. An empty
+ * value stays: `cursor=` asks for cursor mode, a page of another shape than the offset one.
+ */
 function canonical(query: Record<string, unknown>): string {
   return Object.keys(query)
-    .filter((key) => query[key] !== undefined && query[key] !== '')
+    .filter((key) => query[key] !== undefined)
     .sort()
     .map((key) => {
       const value = query[key];
