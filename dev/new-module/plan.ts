@@ -168,6 +168,9 @@ function dropRegion(root: string, name: string, drop: boolean): Anchors {
   return { [between(readModel(root, 'test/modules/items/resource.test.ts'), start, end)]: '' };
 }
 
+/** The docs' snippet regions of the model (`// #region manifest`): not the new module's. */
+const SNIPPET_MARKER = /^[ \t]*\/\/ #(?:end)?region (?!fields\b)[\w-]+\n/gm;
+
 /**
  * Replaces each anchor, which must occur exactly once in `text`: when the model changes under
  * the generator, it stops with the passage it no longer finds rather than writing a module
@@ -186,10 +189,9 @@ function applyAnchors(path: string, text: string, anchors: Anchors, names: Modul
     marked = marked.replace(from, () => `@@anchor:${pieces.length}@@`);
     pieces.push(to);
   }
-  return renameItems(marked, names).replace(
-    /@@anchor:(\d+)@@/g,
-    (_, i: string) => pieces[Number(i)] ?? '',
-  );
+  return renameItems(marked, names)
+    .replace(/@@anchor:(\d+)@@/g, (_, i: string) => pieces[Number(i)] ?? '')
+    .replace(SNIPPET_MARKER, '');
 }
 
 /** `src/modules/index.ts` with the module imported and listed in `MODULES` (before jobs). */

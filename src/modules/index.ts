@@ -5,6 +5,7 @@ import { jobsModule } from './jobs/jobs.index';
 import { oauthModule } from './oauth/oauth.index';
 import { usersModule } from './users/users.index';
 
+// #region modules
 /**
  * Every module of the app, mounted under `API_V1_PREFIX` in this order. A new module is a
  * folder under `src/modules/` with its manifest (`defineModule`) and one line here.
@@ -17,3 +18,4 @@ export const MODULES = [
   oauthModule,
   jobsModule,
 ] as const;
+// #endregion modules

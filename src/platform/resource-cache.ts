@@ -42,6 +42,7 @@ function canonical(query: Record<string, unknown>): string {
     .join('&');
 }
 
+// #region remember-list
 /**
  * A list page for `query`, cached. `ownerId` is whose list it is, or `null` for a list across
  * owners; a write to any resource of that owner (or any write, for `null`) drops the page.
@@ -62,7 +63,9 @@ export function rememberList<T>(
     tags: [`${resource.name}:${scope}`],
   });
 }
+// #endregion remember-list
 
+// #region forget
 /**
  * Drops what a write to resource `id` of `ownerId` made stale: its cached copy, its owner's
  * list pages and the lists across owners, atomically, in one Redis request. Throws when Redis
@@ -80,3 +83,4 @@ export function forgetResource(
   const { name } = resource;
   return forgetTag(cache, `${name}:${id}`, `${name}:owner:${ownerId}`, `${name}:all`);
 }
+// #endregion forget

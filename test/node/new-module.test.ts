@@ -132,6 +132,7 @@ describe('the plan', () => {
       .filter((file) => file.action === 'create')
       .map((file) => file.content)
       .join('\n');
+    expect(text).not.toContain('#region manifest');
     expect(text.replace(/\.items\b|\bitems:/g, '')).not.toMatch(/item/i);
     const index = files.find((file) => file.path === 'src/modules/index.ts')?.content;
     expect(index).toContain("import { widgetsModule } from './widgets/widgets.index';");
