@@ -142,6 +142,12 @@ function anchorsFor(root: string, names: ModuleNames, fields: Field[]): Record<s
       )]: helper.join('\n'),
     },
     'test/modules/items/resource.test.ts': {
+      [between(
+        readModel(root, 'test/modules/items/resource.test.ts'),
+        '// The contract every resource',
+        '(issue 16).',
+      )]:
+        `// The resource contract, written by \`npm run new:module\` from test/modules/items/resource.test.ts.`,
       ...dropRegion(root, 'sort', sorts.length === 0),
       ...dropRegion(root, 'search', search === undefined),
     },
