@@ -62,8 +62,10 @@ const settingsSchema = z.object({
   RESEND_API_KEY: z.string().min(1).optional(),
   RATE_LIMIT_PER_MINUTE: integer(300),
   LOGIN_ACCOUNT_LIMIT_PER_HOUR: integer(100),
+  // #region retention
   TOKEN_RETENTION_DAYS: integer(7),
   SOFT_DELETE_RETENTION_DAYS: integer(30),
+  // #endregion retention
   REQUIRE_VERIFIED_LOGIN: flag(false),
   DEFAULT_ROLE: z
     .string()

@@ -6,6 +6,7 @@ import { oauthModule } from './oauth/oauth.index';
 import { rbacModule } from './rbac/rbac.index';
 import { usersModule } from './users/users.index';
 
+// #region modules
 /**
  * Every module of the app, mounted under `API_V1_PREFIX` in this order. A new module is a
  * folder under `src/modules/` with its manifest (`defineModule`) and one line here.
@@ -19,3 +20,4 @@ export const MODULES = [
   oauthModule,
   jobsModule,
 ] as const;
+// #endregion modules

@@ -27,10 +27,13 @@ export function rememberOne<T>(
   return remember(cache, key, resource.ttlSeconds, load, { tags: [key] });
 }
 
-/** A query as a stable string: keys sorted, dates as ISO, empty values left out. */
+/**
+ * A query as a stable string: keys sorted, dates as ISO, absent values left out. An empty
+ * value stays: `cursor=` asks for cursor mode, a page of another shape than the offset one.
+ */
 function canonical(query: Record<string, unknown>): string {
   return Object.keys(query)
-    .filter((key) => query[key] !== undefined && query[key] !== '')
+    .filter((key) => query[key] !== undefined)
     .sort()
     .map((key) => {
       const value = query[key];
@@ -39,6 +42,7 @@ function canonical(query: Record<string, unknown>): string {
     .join('&');
 }
 
+// #region remember-list
 /**
  * A list page for `query`, cached. `ownerId` is whose list it is, or `null` for a list across
  * owners; a write to any resource of that owner (or any write, for `null`) drops the page.
@@ -59,7 +63,9 @@ export function rememberList<T>(
     tags: [`${resource.name}:${scope}`],
   });
 }
+// #endregion remember-list
 
+// #region forget
 /**
  * Drops what a write to resource `id` of `ownerId` made stale: its cached copy, its owner's
  * list pages and the lists across owners, atomically, in one Redis request. Throws when Redis
@@ -77,3 +83,4 @@ export function forgetResource(
   const { name } = resource;
   return forgetTag(cache, `${name}:${id}`, `${name}:owner:${ownerId}`, `${name}:all`);
 }
+// #endregion forget

@@ -3,6 +3,7 @@ import { hc } from 'hono/client';
 import type { AppType } from '../../src/app';
 import { ORIGIN } from './worker';
 
+// #region client
 /**
  * The API as a typed client (`hc<AppType>`), sending each request through the Worker's real
  * `fetch`: paths, inputs and the declared success bodies are checked by the compiler.
@@ -15,3 +16,4 @@ export const api = hc<AppType>(ORIGIN, {
   fetch: (input: RequestInfo | URL, init?: RequestInit) =>
     exports.default.fetch(new Request(input, init)),
 }).api.v1;
+// #endregion client

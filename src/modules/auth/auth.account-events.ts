@@ -22,6 +22,7 @@ export function revokeAllSessions(userIds: SQL): SQL {
     WHERE ${userId} IN (${userIds}) AND ${revokedAt} IS NULL`;
 }
 
+// #region enqueue
 /** Tells the account's address that its password changed and every session ended. */
 export async function notifyPasswordChanged(
   deps: { settings: Settings },
@@ -33,3 +34,4 @@ export async function notifyPasswordChanged(
     data: { name: user.firstName ?? undefined },
   });
 }
+// #endregion enqueue

@@ -28,12 +28,14 @@ export const createItem: AppRouteHandler<typeof routes.createItem> = async (c) =
   });
 };
 
+// #region get-item
 export const getItem: AppRouteHandler<typeof routes.getItem> = async (c) => {
   const { id } = c.req.valid('param');
   const { include_deleted } = c.req.valid('query');
   const { item, version } = await itemsService.getItem(c.var, c.get('user'), id, include_deleted);
   return withEtag(c, item, versionEtag(version));
 };
+// #endregion get-item
 
 /** PATCH and PUT: the schema decides what may be left out; the write is the same. */
 const updateItem = (async (c) => {

@@ -4,6 +4,7 @@ import * as handlers from './items.handlers';
 import * as routes from './items.routes';
 import { itemsTasks } from './items.tasks';
 
+// #region manifest
 /** The example resource: owned items with lists, search, ETags, caching and idempotent creates. */
 export const itemsModule = defineModule({
   name: 'items',
@@ -18,3 +19,4 @@ export const itemsModule = defineModule({
   // Daily at 03:30 UTC, with the users' purge (an expression of wrangler.toml).
   crons: { '30 3 * * *': ['purge_deleted_items'] },
 });
+// #endregion manifest

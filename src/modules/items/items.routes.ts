@@ -54,6 +54,7 @@ export const createItem = authedRoute({
   },
 });
 
+// #region get-item
 export const getItem = authedRoute({
   method: 'get',
   path: '/items/{id}',
@@ -71,6 +72,7 @@ export const getItem = authedRoute({
     304: NOT_MODIFIED,
   },
 });
+// #endregion get-item
 
 const WRITE_ERRORS = ['NOT_FOUND', 'PRECONDITION_FAILED'] as const;
 

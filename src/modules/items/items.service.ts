@@ -31,6 +31,7 @@ export interface VersionedItem {
 
 const ITEMS_CACHE = { name: 'items', ttlSeconds: 300 };
 
+// #region list-spec
 const ITEMS_LIST: ListSpec<typeof items> = {
   name: 'items',
   table: items,
@@ -39,6 +40,7 @@ const ITEMS_LIST: ListSpec<typeof items> = {
   sortable: { created_at: items.createdAt, updated_at: items.updatedAt, title: items.title },
   search: [items.title, items.description],
 };
+// #endregion list-spec
 
 function toItemRead(row: ItemRow): ItemRead {
   return {

@@ -8,6 +8,7 @@ import {
 } from '../jobs/jobs.tasks';
 import { purgeDeletedItems } from './items.service';
 
+// #region tasks
 /** Hard-deletes items soft-deleted more than `SOFT_DELETE_RETENTION_DAYS` ago. */
 async function purgeDeleted({ db, settings, logger }: JobDeps) {
   const purged = await purgeDeletedItems(db, daysAgo(settings.SOFT_DELETE_RETENTION_DAYS));
@@ -21,3 +22,4 @@ export const itemsTasks = defineTasks({
 declare module '../jobs/jobs.tasks' {
   interface TaskRegistry extends TasksOf<typeof itemsTasks> {}
 }
+// #endregion tasks

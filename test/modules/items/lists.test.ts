@@ -104,6 +104,15 @@ describe('item lists: cursor paging', () => {
     expect(second).toMatchObject({ has_next: false, next_cursor: null });
   });
 
+  it('answers the first cursor page in cursor mode after the offset page was cached (issue 16)', async () => {
+    const owner = await itemOwner();
+    await createMany(owner.token, 2);
+    expect((await list(owner.token, 'limit=1')).total).toBe(2);
+    const cursorPage = await list(owner.token, 'limit=1&cursor=');
+    expect(cursorPage.total).toBeUndefined();
+    expect(cursorPage.skip).toBeUndefined();
+  });
+
   it('continues an offset page with its next_cursor', async () => {
     const owner = await itemOwner();
     const created = await createMany(owner.token, 3);

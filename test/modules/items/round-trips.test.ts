@@ -71,6 +71,7 @@ describe('items: server cache and database round trips (the budgets in BENCHMARK
     expect(await list.json()).toMatchObject({ items: [], total: 0 });
   });
 
+  // #region round-trips
   it('deletes with 1 round trip', async () => {
     const owner = await itemOwner();
     const item = await createItem(owner.token);
@@ -82,4 +83,5 @@ describe('items: server cache and database round trips (the budgets in BENCHMARK
     expect(deleted.status).toBe(204);
     expect(await dbStats(tag)).toEqual({ requests: 1, queries: 1 });
   });
+  // #endregion round-trips
 });

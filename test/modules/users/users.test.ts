@@ -220,6 +220,7 @@ describe('superuser administration', () => {
     const marker = crypto.randomUUID().slice(0, 8);
     for (const n of [1, 2, 3]) await registerUser({ email: uniqueEmail(`find-${marker}-${n}`) });
     const headers = bearer(admin.tokens.access_token);
+    // #region typed-client
     const page = await api.users.$get(
       { query: { search: `find-${marker}`, limit: '2' } },
       { headers },
@@ -227,6 +228,7 @@ describe('superuser administration', () => {
     expect(page.status).toBe(200);
     const body = await page.json();
     expect(body).toMatchObject({ total: 3, has_next: true, limit: 2, skip: 0 });
+    // #endregion typed-client
     expect(body.items).toHaveLength(2);
     const rest = await (
       await api.users.$get({ query: { search: `find-${marker}`, skip: '2' } }, { headers })

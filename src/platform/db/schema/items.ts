@@ -2,6 +2,7 @@ import { index, integer, pgTable, text, varchar } from 'drizzle-orm/pg-core';
 import { id, softDelete, timestamps, versioned } from './columns';
 import { users } from './users';
 
+// #region table
 /** The example resource: owned by the user who created it, soft-deleted, versioned for ETags. */
 export const items = pgTable(
   'items',
@@ -25,3 +26,4 @@ export const items = pgTable(
     index('items_deleted_at_idx').on(table.deletedAt),
   ],
 );
+// #endregion table
