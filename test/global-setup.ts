@@ -37,6 +37,7 @@ export default async function setup(project: TestProject) {
   });
   await migrateDatabase({ databaseUrl: LOCAL_DATABASE_URL, fetchEndpoint: cloud.urls.postgres });
   project.provide('localCloud', cloud.urls);
+  project.provide('postgresAdminUrl', postgresUrl ?? null);
   return () => cloud.close();
 }
 
