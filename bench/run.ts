@@ -90,7 +90,7 @@ async function startStack(
   const pinning = pinCores();
   const redis = await chooseRedis(options.redis);
   const cloud = await startLocalCloud({
-    ports: { postgres: 0, redis: 0, qstash: 0, mailbox: 0 },
+    ports: { postgres: 0, redis: 0, qstash: 0, mailbox: 0, console: 0 },
     redisUrl: redis.redisUrl,
     qstashDelivery: 'pull',
   });

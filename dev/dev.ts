@@ -29,6 +29,7 @@ API         ${api}
   redoc     ${api}/redoc
   openapi   ${api}/openapi.json
 mailbox     ${cloud.urls.mailbox}/messages
+console     ${cloud.urls.console}/        (the mailbox, QStash and counters in a browser)
 `);
 
 const wrangler = spawn('wrangler', ['dev', '--port', String(PORT), '--ip', '127.0.0.1'], {

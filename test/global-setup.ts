@@ -28,7 +28,7 @@ export default async function setup(project: TestProject) {
     : undefined;
   if (redisUrl) await emptyRedisDatabase(redisUrl);
   const cloud = await startLocalCloud({
-    ports: { postgres: 0, redis: 0, qstash: 0, mailbox: 0 },
+    ports: { postgres: 0, redis: 0, qstash: 0, mailbox: 0, console: 0 },
     postgresUrl: postgresUrl && (await prepareOwnerRole(postgresUrl, LOCAL_DATABASE_URL)),
     databaseUrl: LOCAL_DATABASE_URL,
     redisUrl,
@@ -37,6 +37,7 @@ export default async function setup(project: TestProject) {
   });
   await migrateDatabase({ databaseUrl: LOCAL_DATABASE_URL, fetchEndpoint: cloud.urls.postgres });
   project.provide('localCloud', cloud.urls);
+  project.provide('postgresAdminUrl', postgresUrl ?? null);
   return () => cloud.close();
 }
 

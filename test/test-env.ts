@@ -3,6 +3,8 @@ import { type LocalCloudUrls, localCloudBindings } from '../dev/local-cloud/bind
 declare module 'vitest' {
   export interface ProvidedContext {
     localCloud: LocalCloudUrls;
+    /** The superuser URL of the real PostgreSQL in `--mode services`, null with PGlite. */
+    postgresAdminUrl: string | null;
   }
 }
 

@@ -1,5 +1,6 @@
 /**
- * `npm run db:migrate` and `npm run db:seed`.
+ * `npm run db:migrate`, `npm run db:seed [-- --demo]`, `npm run db:backup [-- file]` and
+ * `npm run db:restore -- file [--force]`.
  *
  * Target: `DATABASE_URL` (and `NEON_FETCH_ENDPOINT`) from the environment when set, e.g. your
  * Neon database: `DATABASE_URL=postgresql://…neon.tech/app npm run db:migrate`. Otherwise
@@ -7,13 +8,20 @@
  * must be running.
  */
 
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { neon } from '@neondatabase/serverless';
 import { eq, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/neon-http';
 import { hashPassword } from '../../src/platform/crypto/password';
 import { casbinRule, users } from '../../src/platform/db/schema';
 import { loadDevVars } from '../dev-vars';
-import { type DatabaseTarget, migrateDatabase } from './migrate';
+import { DEMO_PASSWORD, seedDemo } from './demo';
+import { connect, type DatabaseTarget, migrateDatabase } from './migrate';
+import { progressBar } from './progress';
+import { backupDatabase, restoreDatabase } from './snapshot';
 
 async function target(): Promise<DatabaseTarget & { vars: Record<string, string | undefined> }> {
   if (process.env.DATABASE_URL) {
@@ -67,7 +75,41 @@ async function seed({ databaseUrl, vars }: Awaited<ReturnType<typeof target>>) {
   return `superuser ${email} already exists (id ${existing?.id}${existing?.isSuperuser ? '' : ', not a superuser'}); left unchanged`;
 }
 
-const command = process.argv[2];
+/** Writes the snapshot to `file` (default `backups/<UTC time>.jsonl`). */
+async function backup(database: DatabaseTarget, file?: string) {
+  const path = file ?? `backups/${new Date().toISOString().replaceAll(':', '-')}.jsonl`;
+  await mkdir(dirname(path), { recursive: true });
+  const out = createWriteStream(path, { flags: 'wx' });
+  const tables = await backupDatabase(
+    connect(database),
+    async (line) => {
+      if (!out.write(`${line}\n`)) await once(out, 'drain');
+    },
+    progressBar('backup '),
+  );
+  await new Promise((resolve, reject) =>
+    out.end((error?: Error | null) => (error ? reject(error) : resolve(null))),
+  );
+  const rows = tables.reduce((sum, table) => sum + table.rows, 0);
+  return `backed up ${tables.length} tables, ${rows} rows, to ${path}`;
+}
+
+/** Migrates the target, then restores `file` into it. */
+async function restore(database: DatabaseTarget, file: string | undefined, force: boolean) {
+  if (!file) throw new Error('name the backup file: npm run db:restore -- backups/….jsonl');
+  const lines = (await readFile(file, 'utf8')).split('\n').filter((line) => line !== '');
+  await migrateDatabase(database);
+  const tables = await restoreDatabase(connect(database), lines, {
+    force,
+    onProgress: progressBar('restore'),
+  });
+  const rows = tables.reduce((sum, table) => sum + table.rows, 0);
+  return `restored ${tables.length} tables, ${rows} rows, from ${file}`;
+}
+
+const [command, ...args] = process.argv.slice(2);
+const flags = new Set(args.filter((arg) => arg.startsWith('--')));
+const [file] = args.filter((arg) => !arg.startsWith('--'));
 try {
   const database = await target();
   if (command === 'migrate') {
@@ -75,8 +117,17 @@ try {
   } else if (command === 'seed') {
     await migrateDatabase(database);
     console.log(await seed(database));
+    if (flags.has('--demo')) {
+      const db = drizzle({ client: connect(database), casing: 'snake_case' });
+      console.log(`demo accounts (password ${DEMO_PASSWORD}):`);
+      for (const line of await seedDemo(db)) console.log(`  ${line}`);
+    }
+  } else if (command === 'backup') {
+    console.log(await backup(database, file));
+  } else if (command === 'restore') {
+    console.log(await restore(database, file, flags.has('--force')));
   } else {
-    throw new Error(`unknown command ${command}: use migrate or seed`);
+    throw new Error(`unknown command ${command}: use migrate, seed, backup or restore`);
   }
 } catch (error) {
   const message = error instanceof Error ? error.message : String(error);

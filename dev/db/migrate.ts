@@ -10,7 +10,8 @@ export interface DatabaseTarget {
 
 const MIGRATIONS_FOLDER = new URL('../../migrations', import.meta.url).pathname;
 
-function connect({ databaseUrl, fetchEndpoint }: DatabaseTarget) {
+/** A Neon SQL-over-HTTP client for the target (its local endpoint, if it names one). */
+export function connect({ databaseUrl, fetchEndpoint }: DatabaseTarget) {
   if (fetchEndpoint) neonConfig.fetchEndpoint = fetchEndpoint;
   return neon(databaseUrl);
 }

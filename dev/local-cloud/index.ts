@@ -47,12 +47,13 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     await Promise.allSettled(Object.values(started).map((service) => service.close()));
   };
   try {
-    const [{ startPostgres }, { startRedis }, { startQStash }, { startMailbox }] =
+    const [{ startPostgres }, { startRedis }, { startQStash }, { startMailbox }, { startConsole }] =
       await Promise.all([
         import('./postgres/server'),
         import('./redis/server'),
         import('./qstash/server'),
         import('./mailbox/server'),
+        import('./console/server'),
       ]);
     started.postgres = await startPostgres({
       port: ports.postgres,
@@ -76,6 +77,17 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     started.mailbox = await startMailbox({
       port: ports.mailbox,
       apiKey: LOCAL_CREDENTIALS.resendApiKey,
+    });
+    started.console = await startConsole({
+      port: ports.console,
+      urls: {
+        postgres: started.postgres.url,
+        redis: started.redis.url,
+        qstash: started.qstash.url,
+        mailbox: started.mailbox.url,
+      },
+      qstashToken: LOCAL_CREDENTIALS.qstashToken,
+      resendApiKey: LOCAL_CREDENTIALS.resendApiKey,
     });
   } catch (error) {
     await close();

@@ -20,6 +20,7 @@ export const DEFAULT_PORTS = {
   redis: 8792,
   qstash: 8793,
   mailbox: 8794,
+  console: 8795,
 } as const;
 
 export type ServiceName = keyof typeof DEFAULT_PORTS;
