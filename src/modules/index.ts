@@ -3,6 +3,7 @@ import { healthModule } from './health/health.index';
 import { itemsModule } from './items/items.index';
 import { jobsModule } from './jobs/jobs.index';
 import { oauthModule } from './oauth/oauth.index';
+import { postsModule } from './posts/posts.index';
 import { rbacModule } from './rbac/rbac.index';
 import { usersModule } from './users/users.index';
 
@@ -16,6 +17,7 @@ export const MODULES = [
   usersModule,
   rbacModule,
   itemsModule,
+  postsModule,
   oauthModule,
   jobsModule,
 ] as const;

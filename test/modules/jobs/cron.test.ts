@@ -38,14 +38,15 @@ describe('scheduled()', () => {
     ]);
   });
 
-  it('enqueues the purges of soft-deleted users and items on the daily cron, which then run', async () => {
+  it('enqueues the purges of soft-deleted users, items and posts on the daily cron, which then run', async () => {
     const since = Date.now();
     await fire('30 3 * * *');
     expect(await queuedTasks(since)).toEqual([
       { url: `${BASE}${API}/jobs/purge_soft_deleted`, maxRetries: 3 },
       { url: `${BASE}${API}/jobs/purge_deleted_items`, maxRetries: 3 },
+      { url: `${BASE}${API}/jobs/purge_deleted_posts`, maxRetries: 3 },
     ]);
-    expect((await deliverJobs(BASE)).map((d) => d.status)).toEqual([200, 200]);
+    expect((await deliverJobs(BASE)).map((d) => d.status)).toEqual([200, 200, 200]);
   });
 
   it('enqueues once when the same trigger fires twice', async () => {
