@@ -4,6 +4,7 @@
  */
 
 import { API_POLICY } from '../src/middleware/rate-limit';
+import { userRolesKey } from '../src/modules/rbac/rbac.policy';
 import { userCacheKey } from '../src/modules/users/users.service';
 import type { Settings } from '../src/settings';
 import { type Account, API, type AppClient, freshIp, loginForm, type Tokens } from './fixtures';
@@ -134,6 +135,25 @@ async function dropItemLists(redis: ScenarioContext['redis'], ownerId: number) {
   const keys = (await redis(['SMEMBERS', tag])) as string[];
   await redis(['DEL', tag, ...keys]);
 }
+
+/**
+ * A plan acting as an editor. The benchmark has no superuser to grant roles through the API, so
+ * it writes the user's cached roles as a grant leaves them (no expiry, to outlast the run):
+ * requests then authorize as they do in steady state, from authentication's Redis round trip.
+ */
+function asEditor(client: AppClient, redis: ScenarioContext['redis']) {
+  let userId = 0;
+  return asUser(client, (account) => {
+    userId = account.id;
+    return {};
+  }).then(async (plan) => {
+    await redis(['SET', userRolesKey(userId), JSON.stringify(['editor', 'viewer'])]);
+    return plan;
+  });
+}
+
+/** Published posts the viewer's list shows: a full page of the default size, and more. */
+const LISTED_POSTS = 25;
 
 /** Paths of the item scenarios, fixed once their items exist. */
 const itemPaths = { read: `${API}/items/0`, patch: `${API}/items/0` };
@@ -319,6 +339,45 @@ export const SCENARIOS: Scenario[] = [
         },
       };
     },
+  },
+  {
+    name: 'posts-list-viewer',
+    title: 'GET /posts (viewer, cached page)',
+    target: 'app',
+    path: `${API}/posts`,
+    expect: 200,
+    budgets: [
+      { label: 'post list as a viewer: 0 DB round trips', metric: 'dbRoundTrips', max: 0 },
+      {
+        label: 'post list as a viewer: no Redis request beyond rate limit, authentication, cache',
+        metric: 'redisRequests',
+        max: 3,
+      },
+    ],
+    prepare: async ({ client, redis }) => {
+      const editor = await asEditor(client, redis);
+      const token = (editor.headers?.Authorization ?? '').replace('Bearer ', '');
+      for (let i = 0; i < LISTED_POSTS; i++) {
+        const post = { title: `Bench ${i}`, content: 'Posted', published: true };
+        await client.send(token, 'POST', '/posts', post, 201);
+      }
+      return asUser(client);
+    },
+  },
+  {
+    name: 'posts-create-editor',
+    title: 'POST /posts (editor)',
+    target: 'app',
+    path: `${API}/posts`,
+    expect: 201,
+    budgets: [
+      { label: 'post create as an editor: 1 DB round trip', metric: 'dbRoundTrips', max: 1 },
+    ],
+    prepare: async ({ client, redis }) => ({
+      ...(await asEditor(client, redis)),
+      method: 'POST',
+      body: JSON.stringify({ title: 'Bench', content: 'Posted' }),
+    }),
   },
   {
     name: 'items-list',

@@ -70,6 +70,12 @@ async function fillEveryTable(sql: Sql) {
      VALUES ($1, 'github', '12345', 'jane@users.noreply.github.com', 'v1.ciphertext==')`,
     [id],
   );
+  await sql.query(
+    `INSERT INTO posts (title, content, published, author_id) VALUES
+       ('Draft', $2, false, $1), ('Published', 'multi
+line', true, $1)`,
+    [id, 'unicode ✓ and a "quote" \\ backslash'],
+  );
 }
 
 async function backupLines(sql: Sql): Promise<string[]> {

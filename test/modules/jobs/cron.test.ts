@@ -41,7 +41,9 @@ describe('scheduled()', () => {
   it('enqueues the purges the manifests list for the daily cron, which then run', async () => {
     // From the manifests, so a module with a purge (npm run new:module) needs no edit here.
     const daily = cronTable(MODULES).get('30 3 * * *') ?? [];
-    expect(daily).toEqual(expect.arrayContaining(['purge_soft_deleted', 'purge_deleted_items']));
+    expect(daily).toEqual(
+      expect.arrayContaining(['purge_soft_deleted', 'purge_deleted_items', 'purge_deleted_posts']),
+    );
     const since = Date.now();
     await fire('30 3 * * *');
     expect(await queuedTasks(since)).toEqual(
