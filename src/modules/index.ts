@@ -1,3 +1,4 @@
+import { auditModule } from './audit/audit.index';
 import { authModule } from './auth/auth.index';
 import { healthModule } from './health/health.index';
 import { itemsModule } from './items/items.index';
@@ -16,4 +17,5 @@ export const MODULES = [
   itemsModule,
   oauthModule,
   jobsModule,
+  auditModule,
 ] as const;
