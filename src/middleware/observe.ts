@@ -62,9 +62,9 @@ function answeringRoute(c: Context): string {
  * `Server-Timing` with `app`, `db` (time in database round trips, and how many) and any metric
  * recorded with {@link recordTiming}, and one JSON log line (request id, method, matched route,
  * status, duration, user id; `error` level for 5xx, `info` otherwise), and one Analytics Engine
- * data point when the `METRICS` binding exists ({@link writeRequestMetrics}). Runs after `requestId()`,
- * and after `contextStorage()` for the `db` metric. Workers advance clocks only across I/O, so
- * durations show time spent waiting on subrequests, not CPU.
+ * data point when the `METRICS` binding exists ({@link writeRequestMetrics}). Runs after
+ * `requestId()`, and after `contextStorage()` for the `db` metric. Workers advance clocks only
+ * across I/O, so durations show time spent waiting on subrequests, not CPU.
  */
 export function observe() {
   return createMiddleware<AppEnv>(async function observe(c, next) {
@@ -82,8 +82,14 @@ export function observe() {
     headers.set('X-Process-Time', duration.toFixed(1));
     headers.set('Server-Timing', timed[METRICS]?.join(', ') ?? '');
 
+    const dataset = c.env?.METRICS;
+    const logger = c.get('logger') ?? createLogger('info', { request_id: c.get('requestId') });
+    const level = status >= 500 ? 'error' : 'info';
+    const logging = logger.enabled(level);
+    // Finding the answering route costs a walk of the matched routes: only when it is used.
+    if (!dataset && !logging) return;
     const route = answeringRoute(c);
-    writeRequestMetrics(c.env?.METRICS, {
+    writeRequestMetrics(dataset, {
       method: c.req.method,
       route,
       status,
@@ -91,10 +97,7 @@ export function observe() {
       database: database ?? { trips: 0, ms: 0 },
       cache: timed[CACHE] ?? { hits: 0, misses: 0 },
     });
-
-    const logger = c.get('logger') ?? createLogger('info', { request_id: c.get('requestId') });
-    const level = status >= 500 ? 'error' : 'info';
-    if (!logger.enabled(level)) return;
+    if (!logging) return;
     logger[level]('request', {
       method: c.req.method,
       route,
