@@ -17,6 +17,14 @@ export default defineConfig({
     globalSetup: ['./test/global-setup.ts'],
     testTimeout: 20_000,
     hookTimeout: 60_000,
+    // `npm run test:coverage`: istanbul, as workerd has no V8 inspector for native coverage.
+    coverage: {
+      provider: 'istanbul',
+      include: ['src/**/*.ts'],
+      reporter: ['text-summary', 'json-summary'],
+      reportOnFailure: true,
+      thresholds: { lines: 90, branches: 84 },
+    },
     projects: [
       {
         plugins: [

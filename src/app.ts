@@ -16,7 +16,7 @@ import { services } from './middleware/services';
 import { registerDocs } from './modules/docs/docs.index';
 import { MODULES } from './modules/index';
 import type { Module } from './modules/module';
-import { sqlState } from './platform/db/client';
+import { isDatabaseUnreachable, sqlState } from './platform/db/client';
 
 /** Maps what Hono and its validators throw onto the error catalogue. */
 function toAppError(error: unknown): AppError {
@@ -36,6 +36,10 @@ function toAppError(error: unknown): AppError {
       detail: 'A value is not valid for the database (out of range or unsupported characters)',
       cause: error,
     });
+  }
+  // The database is out of reach (down, or its proxy overloaded): a 503 the client may retry later.
+  if (isDatabaseUnreachable(error)) {
+    return new AppError('DATABASE_UNAVAILABLE', { headers: { 'Retry-After': '5' }, cause: error });
   }
   return new AppError('INTERNAL_ERROR', { cause: error });
 }

@@ -104,7 +104,12 @@ export function documentErrorResponses(registry: OpenAPIHono['openAPIRegistry'])
     if (keys.length === 0) continue;
     const codes = keys.flatMap((key) => errorCodeKeys.get(key) ?? []);
     const byStatus = new Map<number, ErrorCode[]>();
-    for (const code of new Set<ErrorCode>([...codes, 'VALIDATION_ERROR', 'INTERNAL_ERROR'])) {
+    for (const code of new Set<ErrorCode>([
+      ...codes,
+      'VALIDATION_ERROR',
+      'INTERNAL_ERROR',
+      'DATABASE_UNAVAILABLE',
+    ])) {
       const { status } = errorSpec(code);
       byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
     }

@@ -1,3 +1,4 @@
+import { auditModule } from './audit/audit.index';
 import { authModule } from './auth/auth.index';
 import { healthModule } from './health/health.index';
 import { itemsModule } from './items/items.index';
@@ -20,6 +21,7 @@ export const MODULES = [
   itemsModule,
   postsModule,
   oauthModule,
+  auditModule,
   jobsModule,
 ] as const;
 // #endregion modules

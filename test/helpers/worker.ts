@@ -16,8 +16,8 @@ export function call(path: string, init?: RequestInit): Promise<Response> {
   return exports.default.fetch(new Request(`${ORIGIN}${path}`, init));
 }
 
-/** Settings to replace in the Worker's environment. */
-export type Overrides = Partial<Record<keyof Env, string>>;
+/** Settings (the string vars and secrets) to replace in the Worker's environment. */
+export type Overrides = { [K in keyof Env as Env[K] extends string ? K : never]?: string };
 
 /**
  * The Worker's `fetch` with some settings replaced (a database that is down, another

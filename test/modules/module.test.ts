@@ -52,7 +52,16 @@ describe('a module added with its folder and one line', () => {
       paths: Record<string, { post?: { responses: Record<string, { description: string }> } }>;
     };
     const responses = document.paths['/api/v1/notes/echo']?.post?.responses ?? {};
-    expect(Object.keys(responses).sort()).toEqual(['200', '401', '403', '422', '429', '500']);
+    expect(Object.keys(responses).sort()).toEqual([
+      '200',
+      '401',
+      '403',
+      '422',
+      '429',
+      '500',
+      '503',
+    ]);
+    expect(responses['503']?.description).toBe('DATABASE_UNAVAILABLE');
     expect(responses['422']?.description).toBe('NOTE_TOO_LOUD | VALIDATION_ERROR');
   });
 

@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { pathTag, withFaults } from '../faults';
 import { listenOnLoopback } from '../http';
 import type { RunningService } from '../service';
 
@@ -72,6 +73,8 @@ type Email = z.infer<typeof emailSchema>;
  * Starts the local mailbox: Resend's `POST /emails` and `POST /emails/batch` (same auth,
  * validation and error shape `{ statusCode, name, message }`), storing every message in
  * memory. `GET /messages[?to=address]` lists them, newest last; `DELETE /messages` empties it.
+ * `/__local/faults` plays faults on demand (see `withFaults`); a `/__tag/<tag>` path prefix
+ * scopes a fault to the requests sent under it (`RESEND_API_URL=…/__tag/<tag>`).
  *
  * Both sending routes honour `Idempotency-Key` as Resend does: the same key with the same body
  * within 24 h answers the first response again and sends nothing; the same key with another
@@ -165,7 +168,12 @@ export async function startMailbox(options: MailboxOptions): Promise<RunningServ
     return c.body(null, 204);
   });
 
-  const server = await listenOnLoopback('mailbox', app.fetch, options.port, options.host);
+  const fetch = withFaults(app.fetch, {
+    tagOf: pathTag,
+    stripTag: true,
+    errorBody: (statusCode, message) => ({ statusCode, name: 'application_error', message }),
+  });
+  const server = await listenOnLoopback('mailbox', fetch, options.port, options.host);
   return { url: server.origin, close: server.close };
 }
 

@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { withFaults } from '../faults';
 import { type Listening, listenOnLoopback } from '../http';
 import type { RunningService } from '../service';
 import type { SqlEngine } from './engine';
@@ -49,7 +50,8 @@ interface RequestCounts {
  * over 10 MB fails with HTTP 507.
  *
  * `GET /__local/stats[?tag=…]` answers {@link RequestCounts}, in total or for the requests
- * whose connection string carries `application_name=<tag>`.
+ * whose connection string carries `application_name=<tag>`; `/__local/faults` plays faults on
+ * demand (see `withFaults`), tagged by the same `application_name`.
  *
  * @example
  * const postgres = await startPostgres({ port: 0, dataDir: '.data/pglite' });
@@ -63,7 +65,11 @@ export async function startPostgres(options: PostgresOptions): Promise<RunningSe
   try {
     server = await listenOnLoopback(
       'postgres',
-      createApp(engine, options).fetch,
+      withFaults(createApp(engine, options).fetch, {
+        tagOf: (request) =>
+          applicationName(request.headers.get(HEADERS.connectionString) ?? undefined),
+        errorBody: (_status, message) => ({ message }),
+      }),
       options.port,
       options.host,
     );

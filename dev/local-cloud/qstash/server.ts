@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { pathTag, withFaults } from '../faults';
 import { listenOnLoopback } from '../http';
 import type { RunningService } from '../service';
 import { localAdmin } from './admin';
@@ -41,6 +42,8 @@ export interface QStashOptions {
  * not followed); the next attempt waits for the response's `Retry-After` if it has one, else
  * `Upstash-Retry-Delay`, else QStash's backoff. An attempt answered after `Upstash-Timeout`
  * fails. Publishing over the plan's retry cap or message size is refused with QStash's error.
+ * `/__local/faults` plays faults on its API (see `withFaults`); a `/__tag/<tag>` path prefix
+ * scopes a fault to the requests sent under it (`QSTASH_URL=…/__tag/<tag>`).
  *
  * @example
  * const qstash = await startQStash({ port: 0, token, currentSigningKey, nextSigningKey,
@@ -62,7 +65,12 @@ export async function startQStash(options: QStashOptions): Promise<RunningServic
       '/',
       qstashApi({ ...options, broker, scheduler, plan: { ...DEFAULT_PLAN, ...options.plan } }),
     );
-  const server = await listenOnLoopback('qstash', app.fetch, options.port, options.host);
+  const fetch = withFaults(app.fetch, {
+    tagOf: pathTag,
+    stripTag: true,
+    errorBody: (_status, message) => ({ error: message }),
+  });
+  const server = await listenOnLoopback('qstash', fetch, options.port, options.host);
   const dispatcher = options.delivery === 'http' ? startHttpDispatcher(broker) : undefined;
   return {
     url: server.origin,

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
+import { pathTag, splitTag, withFaults } from '../faults';
 import { type Listening, listenOnLoopback } from '../http';
 import type { RunningService } from '../service';
 import { createEmbeddedEngine } from './embedded-engine';
@@ -28,15 +29,6 @@ interface RedisStats {
 }
 
 type RedisAppEnv = { Variables: { tag: string | undefined } };
-
-const TAG_PREFIX = /^\/__tag\/([^/]+)(\/.*)?$/;
-
-/** `/__tag/<tag>/pipeline` → the tag and `/pipeline`; untagged paths pass unchanged. */
-function splitTag(pathname: string): { tag: string | undefined; path: string } {
-  const match = TAG_PREFIX.exec(pathname);
-  if (!match?.[1]) return { tag: undefined, path: pathname };
-  return { tag: decodeURIComponent(match[1]), path: match[2] ?? '/' };
-}
 
 function createStats() {
   const total: RedisStats = { requests: 0, commands: 0 };
@@ -197,7 +189,8 @@ function createRedisApp(engine: RedisEngine, token: string) {
  * with Lua scripting, or by a real Redis when `redisUrl` is set.
  *
  * A path prefix `/__tag/<tag>` is stripped before routing and counts the request under that
- * tag; `GET /__local/stats[?tag=<tag>]` returns `{ requests, commands }` without a token.
+ * tag; `GET /__local/stats[?tag=<tag>]` returns `{ requests, commands }` without a token, and
+ * `/__local/faults` plays faults on demand (see `withFaults`) for all requests or one tag.
  *
  * @example
  * const redis = await startRedis({ port: 0, token: 'local-redis-token' });
@@ -212,7 +205,11 @@ export async function startRedis(options: RedisServiceOptions): Promise<RunningS
   const app = createRedisApp(engine, options.token);
   let server: Listening;
   try {
-    server = await listenOnLoopback('redis', app.fetch, options.port, options.host);
+    const fetch = withFaults(app.fetch, {
+      tagOf: pathTag,
+      errorBody: (_status, message) => ({ error: `ERR ${message}` }),
+    });
+    server = await listenOnLoopback('redis', fetch, options.port, options.host);
   } catch (error) {
     await engine.close();
     throw error;

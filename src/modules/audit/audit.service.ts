@@ -1,31 +1,37 @@
-import { getTableColumns, type SQL, sql } from 'drizzle-orm';
+import { and, eq, getTableColumns, type SQL, sql } from 'drizzle-orm';
+import type { ListQuery } from '../../lib/list-query';
 import type { RequestMeta } from '../../lib/request-meta';
 import { columnName, type Database } from '../../platform/db/client';
+import { type ListSpec, listPage } from '../../platform/db/list';
 import { auditLog } from '../../platform/db/schema';
 
-type AuditEvent =
-  | 'login_succeeded'
-  | 'login_failed'
-  | 'logout'
-  | 'refresh_token_reused'
-  | 'password_changed'
-  | 'password_reset'
-  | 'email_change_requested'
-  | 'email_change_reported'
-  | 'email_changed'
-  | 'email_verified'
-  | 'session_revoked'
-  | 'user_registered'
-  | 'user_updated_by_admin'
-  | 'user_deleted_by_admin'
-  | 'oauth_linked'
-  | 'oauth_unlinked'
-  | 'role_created'
-  | 'role_deleted'
-  | 'role_granted'
-  | 'role_revoked'
-  | 'permission_granted'
-  | 'permission_revoked';
+/** Every event the audit log records. */
+export const AUDIT_EVENTS = [
+  'login_succeeded',
+  'login_failed',
+  'logout',
+  'refresh_token_reused',
+  'password_changed',
+  'password_reset',
+  'email_change_requested',
+  'email_change_reported',
+  'email_changed',
+  'email_verified',
+  'session_revoked',
+  'user_registered',
+  'user_updated_by_admin',
+  'user_deleted_by_admin',
+  'oauth_linked',
+  'oauth_unlinked',
+  'role_created',
+  'role_deleted',
+  'role_granted',
+  'role_revoked',
+  'permission_granted',
+  'permission_revoked',
+] as const;
+
+type AuditEvent = (typeof AUDIT_EVENTS)[number];
 
 export interface AuditEntry {
   event: AuditEvent;
@@ -82,4 +88,55 @@ export function auditFrom(
     SELECT ${rows.userId}, ${event}::text, ${meta.ip}::inet, ${meta.userAgent}::text,
            ${meta.requestId}::text, ${rows.details ?? sql`NULL`}::jsonb
     FROM ${rows.from}`;
+}
+
+const AUDIT_LIST: ListSpec<typeof auditLog> = {
+  name: 'audit',
+  table: auditLog,
+  id: auditLog.id,
+  createdAt: auditLog.createdAt,
+  sortable: { created_at: auditLog.createdAt },
+  search: [],
+};
+
+/** What `GET /audit` filters on, besides the time range of the list query. */
+export interface AuditFilters {
+  /** Who acted: the admin, or the user themself for events no admin made. */
+  actorId?: number | undefined;
+  /** The account the event is about. */
+  userId?: number | undefined;
+  event?: AuditEvent | undefined;
+}
+
+/**
+ * A page of audit events matching `filters` and the list query (offset or cursor paging,
+ * `created_after` / `created_before`), newest first by default, in one round trip.
+ */
+export async function listEvents(
+  deps: { db: Database; secret: string },
+  filters: AuditFilters,
+  query: ListQuery,
+) {
+  const where = and(
+    filters.actorId === undefined
+      ? undefined
+      : sql`coalesce(${auditLog.actorId}, ${auditLog.userId}) = ${filters.actorId}`,
+    filters.userId === undefined ? undefined : eq(auditLog.userId, filters.userId),
+    filters.event === undefined ? undefined : eq(auditLog.event, filters.event),
+  );
+  const page = await listPage(deps.db, AUDIT_LIST, where, query, deps.secret);
+  return {
+    ...page,
+    items: page.items.map((row) => ({
+      id: row.id,
+      event: row.event,
+      user_id: row.userId,
+      actor_id: row.actorId,
+      ip: row.ip,
+      user_agent: row.userAgent,
+      request_id: row.requestId,
+      details: row.details,
+      created_at: row.createdAt.toISOString(),
+    })),
+  };
 }

@@ -1,8 +1,9 @@
 import { type SQL, sql } from 'drizzle-orm';
+import type { Logger } from '../../lib/logger';
 import { columnName } from '../../platform/db/client';
 import { sessions } from '../../platform/db/schema';
 import type { Settings } from '../../settings';
-import { enqueue } from '../jobs/jobs.service';
+import { enqueue, isQueueUnavailable } from '../jobs/jobs.service';
 
 // What follows the events that must end an account's sessions (a password change or reset,
 // deactivation, deletion, a reported e-mail change), written once for every path that has one.
@@ -23,15 +24,24 @@ export function revokeAllSessions(userIds: SQL): SQL {
 }
 
 // #region enqueue
-/** Tells the account's address that its password changed and every session ended. */
+/**
+ * Tells the account's address that its password changed and every session ended. The change
+ * is saved before this runs, so a job queue that is down does not fail the request (its answer
+ * would deny a change that happened): the notice is lost, and the outage logged.
+ */
 export async function notifyPasswordChanged(
-  deps: { settings: Settings },
+  deps: { settings: Settings; logger: Logger },
   user: { email: string; firstName: string | null },
 ) {
-  await enqueue(deps, 'send_email', {
-    to: user.email,
-    template: 'password_changed',
-    data: { name: user.firstName ?? undefined },
-  });
+  try {
+    await enqueue(deps, 'send_email', {
+      to: user.email,
+      template: 'password_changed',
+      data: { name: user.firstName ?? undefined },
+    });
+  } catch (error) {
+    if (!isQueueUnavailable(error)) throw error;
+    deps.logger.error('password-changed notice not queued: the job queue is unreachable');
+  }
 }
 // #endregion enqueue

@@ -4,6 +4,7 @@ import type { RequestMeta } from '../../lib/request-meta';
 import { burnPasswordCheck, hashPassword, verifyPassword } from '../../platform/crypto/password';
 import { users } from '../../platform/db/schema';
 import { auditFrom, auditInsert } from '../audit/audit.service';
+import { isQueueUnavailable } from '../jobs/jobs.service';
 import { defaultRoleInsert } from '../rbac/rbac.service';
 import type { UserRead } from '../users/users.schemas';
 import * as usersService from '../users/users.service';
@@ -47,11 +48,23 @@ export async function register(
   return usersService.toUserRead(user);
 }
 
-/** What follows a registration: the audit record and the verification e-mail. */
+/**
+ * What follows a registration: the audit record and the verification e-mail (the default role
+ * is in the insert's batch). The account exists once its row is inserted, so a job queue that
+ * is down does not fail the registration: the user asks for another verification e-mail
+ * (`POST /auth/request-verify-token`) and the outage is logged.
+ */
 async function onRegistered(deps: AuthDeps, user: usersService.UserRow, meta: RequestMeta) {
-  await emailOneTimeToken(deps, user, 'verify_email', [
-    auditInsert(deps.db, meta, { event: 'user_registered', userId: user.id }),
-  ]);
+  try {
+    await emailOneTimeToken(deps, user, 'verify_email', [
+      auditInsert(deps.db, meta, { event: 'user_registered', userId: user.id }),
+    ]);
+  } catch (error) {
+    if (!isQueueUnavailable(error)) throw error;
+    deps.logger.error('verification e-mail not queued: the job queue is unreachable', {
+      user_id: user.id,
+    });
+  }
 }
 
 /**

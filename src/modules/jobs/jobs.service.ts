@@ -1,4 +1,6 @@
+import { QstashError } from '@upstash/qstash';
 import type { ZodError } from 'zod';
+import { AppError } from '../../lib/errors';
 import { getQStash } from '../../platform/qstash';
 import type { Redis } from '../../platform/redis';
 import type { Settings } from '../../settings';
@@ -44,7 +46,8 @@ export interface EnqueueOptions {
 /**
  * Publishes a task to QStash, which delivers it to `POST /jobs/{task}` with the task's retry
  * policy. The payload is checked against the task's schema here, so a malformed one fails in
- * the request that made it rather than in the DLQ.
+ * the request that made it rather than in the DLQ. With QStash out of reach it throws 503
+ * `SERVICE_UNAVAILABLE` (with `Retry-After`); see {@link isQueueUnavailable}.
  *
  * @returns the QStash message id.
  * @example
@@ -59,14 +62,35 @@ export async function enqueue<N extends TaskName>(
   const definition = findTask(task);
   if (!definition) throw new TypeError(`Task ${task} is not registered: is its module in the app?`);
   const body: unknown = definition.payload.parse(payload);
-  const published = await getQStash(deps.settings).publishJSON({
-    url: taskUrl(deps.settings, task),
-    body,
-    retries: options.retries ?? definition.retries,
-    ...(options.delaySeconds !== undefined && { delay: options.delaySeconds }),
-    ...(options.deduplicationId !== undefined && { deduplicationId: options.deduplicationId }),
-  });
-  return published.messageId;
+  try {
+    const published = await getQStash(deps.settings).publishJSON({
+      url: taskUrl(deps.settings, task),
+      body,
+      retries: options.retries ?? definition.retries,
+      ...(options.delaySeconds !== undefined && { delay: options.delaySeconds }),
+      ...(options.deduplicationId !== undefined && { deduplicationId: options.deduplicationId }),
+    });
+    return published.messageId;
+  } catch (error) {
+    // QStash refusing the message (4xx but 429) is a bug of ours; anything else is an outage.
+    const refused = error instanceof QstashError && error.status !== undefined;
+    if (refused && error.status !== 429 && (error.status ?? 0) < 500) throw error;
+    throw new AppError('SERVICE_UNAVAILABLE', {
+      detail: QUEUE_UNAVAILABLE,
+      headers: { 'Retry-After': '5' },
+      cause: error,
+    });
+  }
+}
+
+const QUEUE_UNAVAILABLE = 'The job queue is unreachable; try again later';
+
+/**
+ * Whether `error` is {@link enqueue} failing because QStash is out of reach (after the
+ * client's own retries): the message was not queued.
+ */
+export function isQueueUnavailable(error: unknown): boolean {
+  return error instanceof AppError && error.detail === QUEUE_UNAVAILABLE;
 }
 
 /** A verified delivery, as the webhook read it. */

@@ -2,6 +2,7 @@ import { and, count, desc, eq, ilike, isNull, or, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import { AppError } from '../../lib/errors';
+import type { Logger } from '../../lib/logger';
 import type { Page } from '../../lib/pagination';
 import { toPage } from '../../lib/pagination';
 import type { RequestMeta } from '../../lib/request-meta';
@@ -19,6 +20,7 @@ export interface UsersDeps {
   db: Database;
   redis: Redis;
   settings: Settings;
+  logger: Logger;
 }
 
 export type UserRow = typeof users.$inferSelect;

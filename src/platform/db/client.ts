@@ -66,6 +66,25 @@ export function sqlState(error: unknown): string | undefined {
   return undefined;
 }
 
+/** The proxy's answers that mean the database is out of reach for now, not that a query failed. */
+const UNAVAILABLE = /^Server error \(HTTP status (502|503|504)\)/;
+
+/**
+ * Whether the database could not be reached: the driver's `fetch` failed (it keeps that failure
+ * as `sourceError`) or Neon's proxy answered 502, 503 or 504. Nothing was executed, so the
+ * request may be retried as it was.
+ *
+ * @example
+ * if (isDatabaseUnreachable(error)) throw new AppError('DATABASE_UNAVAILABLE');
+ */
+export function isDatabaseUnreachable(error: unknown): boolean {
+  for (let current = error; current instanceof Error; current = current.cause) {
+    if (Reflect.get(current, 'sourceError') !== undefined) return true;
+    if (UNAVAILABLE.test(current.message)) return true;
+  }
+  return false;
+}
+
 /**
  * A column's name as the database knows it (the client maps keys to snake_case), unqualified:
  * for raw statements that must name a column where Postgres refuses a table prefix (an
