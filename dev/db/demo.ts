@@ -1,21 +1,43 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { NeonHttpDatabase } from 'drizzle-orm/neon-http';
 import { hashPassword } from '../../src/platform/crypto/password';
-import { items, users } from '../../src/platform/db/schema';
+import { casbinRule, items, posts, users } from '../../src/platform/db/schema';
 
 /** The password of every demo account, printed by `npm run db:seed -- --demo`. */
 export const DEMO_PASSWORD = 'DemoPassw0rd!';
 
 /**
- * The demo accounts, one per kind of account the API knows: superuser, verified user,
- * unverified user, deactivated user. Each owns a few items.
+ * The demo accounts, one per kind of account the API knows: superuser, and a user of each
+ * seeded role (admin, editor, viewer), unverified, deactivated. Each owns a few items; the
+ * admin and the editor each wrote a published post and a draft.
  */
-const DEMO_USERS = [
+interface DemoUser {
+  email: string;
+  firstName: string;
+  lastName: string;
+  isSuperuser?: boolean;
+  isVerified?: boolean;
+  isActive?: boolean;
+  /** A role of the seeded RBAC roles, beside the default viewer. */
+  role?: 'admin' | 'editor' | 'viewer';
+}
+
+const DEMO_USERS: readonly DemoUser[] = [
   { email: 'admin@demo.stratus.test', firstName: 'Ada', lastName: 'Admin', isSuperuser: true },
-  { email: 'jane@demo.stratus.test', firstName: 'Jane', lastName: 'Doe' },
-  { email: 'john@demo.stratus.test', firstName: 'John', lastName: 'Roe' },
+  { email: 'jane@demo.stratus.test', firstName: 'Jane', lastName: 'Doe', role: 'admin' },
+  { email: 'john@demo.stratus.test', firstName: 'John', lastName: 'Roe', role: 'editor' },
+  { email: 'vic@demo.stratus.test', firstName: 'Vic', lastName: 'Viewer', role: 'viewer' },
   { email: 'new@demo.stratus.test', firstName: 'Nia', lastName: 'New', isVerified: false },
   { email: 'gone@demo.stratus.test', firstName: 'Gus', lastName: 'Gone', isActive: false },
+];
+
+const DEMO_POSTS = [
+  { title: 'Welcome to Stratus', content: 'Published: every reader sees it.', published: true },
+  {
+    title: 'Notes for later',
+    content: 'A draft: its author and editors see it.',
+    published: false,
+  },
 ] as const;
 
 const DEMO_ITEMS = [
@@ -35,7 +57,7 @@ export async function seedDemo(db: NeonHttpDatabase): Promise<string[]> {
   await db
     .insert(users)
     .values(
-      DEMO_USERS.map((user) => ({
+      DEMO_USERS.map(({ role: _role, ...user }) => ({
         isSuperuser: false,
         isVerified: true,
         isActive: true,
@@ -78,6 +100,20 @@ export async function seedDemo(db: NeonHttpDatabase): Promise<string[]> {
     if (missing.length > 0) {
       await db.insert(items).values(missing.map((item) => ({ ...item, ownerId: account.id })));
     }
+    const role = DEMO_USERS.find((user) => user.email === account.email.toLowerCase())?.role;
+    const written = role && role !== 'viewer' ? await seedPosts(db, account.id) : 0;
+    // The role table is unique per rule: a second run adds nothing. Every demo account also
+    // holds the default role (viewer) that registration would have given it.
+    await db
+      .insert(casbinRule)
+      .values(
+        [...new Set(['viewer', ...(role ? [role] : [])])].map((name) => ({
+          ptype: 'g',
+          v0: `user:${account.id}`,
+          v1: name,
+        })),
+      )
+      .onConflictDoNothing();
     const kind = account.isSuperuser
       ? 'superuser'
       : !account.isActive
@@ -85,7 +121,32 @@ export async function seedDemo(db: NeonHttpDatabase): Promise<string[]> {
         : account.isVerified
           ? 'user'
           : 'unverified';
-    lines.push(`${account.email.padEnd(25)} ${kind.padEnd(11)} ${missing.length} items added`);
+    const label = role ? `${kind} (${role})` : kind;
+    lines.push(
+      `${account.email.padEnd(25)} ${label.padEnd(16)} ${missing.length} items, ${written} posts added`,
+    );
   }
   return lines.sort();
+}
+
+/** The demo posts of `authorId` that are missing (matched by title); returns how many it added. */
+async function seedPosts(db: NeonHttpDatabase, authorId: number): Promise<number> {
+  const existing = await db
+    .select({ title: posts.title })
+    .from(posts)
+    .where(
+      and(
+        eq(posts.authorId, authorId),
+        inArray(
+          posts.title,
+          DEMO_POSTS.map((post) => post.title),
+        ),
+      ),
+    );
+  const have = new Set(existing.map((post) => post.title));
+  const missing = DEMO_POSTS.filter((post) => !have.has(post.title));
+  if (missing.length > 0) {
+    await db.insert(posts).values(missing.map((post) => ({ ...post, authorId })));
+  }
+  return missing.length;
 }

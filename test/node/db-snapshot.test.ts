@@ -150,17 +150,21 @@ describe('db:backup and db:restore', () => {
     await restoreDatabase(sql, lines);
   });
 
-  it('seeds the demo accounts and items once, however often it runs', async () => {
+  it('seeds the demo accounts, their roles, items and posts once, however often it runs', async () => {
     const count = async () =>
       (await sql.query(
-        `SELECT (SELECT count(*) FROM users)::int AS users, (SELECT count(*) FROM items)::int AS items`,
-      )) as [{ users: number; items: number }];
+        `SELECT (SELECT count(*) FROM users)::int AS users, (SELECT count(*) FROM items)::int AS items,
+                (SELECT count(*) FROM posts)::int AS posts,
+                (SELECT count(*) FROM casbin_rule WHERE ptype = 'g')::int AS grants`,
+      )) as [{ users: number; items: number; posts: number; grants: number }];
     await wipeTables(sql);
     await seedDemo(drizzle({ client: sql, casing: 'snake_case' }));
     const first = await count();
     await seedDemo(drizzle({ client: sql, casing: 'snake_case' }));
     expect(await count()).toEqual(first);
-    expect(first[0]).toEqual({ users: 5, items: 15 });
+    // Six accounts with three items each; the admin and the editor wrote two posts each; every
+    // account holds viewer, and two of them admin and editor besides.
+    expect(first[0]).toEqual({ users: 6, items: 18, posts: 4, grants: 8 });
     const kinds = await sql.query(
       `SELECT is_superuser, is_verified, is_active, count(*)::int AS n FROM users
        GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
@@ -168,8 +172,16 @@ describe('db:backup and db:restore', () => {
     expect(kinds).toEqual([
       { is_superuser: false, is_verified: false, is_active: true, n: 1 },
       { is_superuser: false, is_verified: true, is_active: false, n: 1 },
-      { is_superuser: false, is_verified: true, is_active: true, n: 2 },
+      { is_superuser: false, is_verified: true, is_active: true, n: 3 },
       { is_superuser: true, is_verified: true, is_active: true, n: 1 },
+    ]);
+    const roles = await sql.query(
+      `SELECT u.email, r.v1 AS role FROM casbin_rule r JOIN users u ON r.v0 = 'user:' || u.id
+       WHERE r.ptype = 'g' AND r.v1 <> 'viewer' ORDER BY 1`,
+    );
+    expect(roles).toEqual([
+      { email: 'jane@demo.stratus.test', role: 'admin' },
+      { email: 'john@demo.stratus.test', role: 'editor' },
     ]);
   });
 });
