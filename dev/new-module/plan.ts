@@ -98,6 +98,12 @@ function anchorsFor(root: string, names: ModuleNames, fields: Field[]): Record<s
       ),
     },
     'src/modules/items/items.schemas.ts': {
+      // An integer field is bounded by Postgres' integer range.
+      "import { IncludeDeletedSchema, listPageOf, listQuerySchema } from '../../lib/list-query';\n":
+        "import { IncludeDeletedSchema, listPageOf, listQuerySchema } from '../../lib/list-query';\n" +
+        (fields.some((f) => f.type === 'integer')
+          ? "import { MAX_INT4 } from '../../lib/pagination';\n"
+          : ''),
       "const title = z.string().trim().min(1).max(255).openapi({ example: 'Groceries' });\nconst description = z.string().max(255).nullable().openapi({ example: 'Milk, eggs, bread' });\n":
         fields.map((f) => `${inputSchema(f)}\n`).join(''),
       '    title: z.string(),\n    description: z.string().nullable(),\n': indent(

@@ -18,6 +18,14 @@ export function decimalInteger<T extends z.ZodType>(schema: T) {
   );
 }
 
+/** `{id}` in a path: a positive Postgres `integer`, in decimal digits only. */
+export const IdParamSchema = z.object({
+  id: decimalInteger(z.number().int().positive().max(MAX_INT4)).openapi({
+    param: { name: 'id', in: 'path' },
+    example: 1,
+  }),
+});
+
 /** `?skip=&limit=`; `limit` defaults to `DEFAULT_PAGE_SIZE` and is capped at `MAX_PAGE_SIZE`. */
 export const PageQuerySchema = z.object({
   skip: decimalInteger(z.number().int().min(0).max(MAX_INT4)).default(0).openapi({ example: 0 }),

@@ -1,10 +1,10 @@
 import { z } from '@hono/zod-openapi';
 import { ConditionalHeadersSchema } from '../../lib/http-cache';
 import { authedRoute, jsonBody, jsonContent } from '../../lib/openapi';
+import { IdParamSchema } from '../../lib/pagination';
 import { idempotency } from '../../middleware/idempotency';
 import {
   ItemCreateSchema,
-  ItemIdParamSchema,
   ItemListQuerySchema,
   ItemPageSchema,
   ItemReadQuerySchema,
@@ -62,7 +62,7 @@ export const getItem = authedRoute({
   summary: 'Get an item',
   description: `${OWNERSHIP} ETag and \`If-None-Match\` → 304.`,
   request: {
-    params: ItemIdParamSchema,
+    params: IdParamSchema,
     query: ItemReadQuerySchema,
     headers: ConditionalHeadersSchema,
   },
@@ -83,7 +83,7 @@ export const patchItem = authedRoute({
   summary: 'Update an item',
   description: `${OWNERSHIP} With \`If-Match\`, only if the item still has that ETag (else 412, nothing changed).`,
   request: {
-    params: ItemIdParamSchema,
+    params: IdParamSchema,
     body: jsonBody(ItemUpdateSchema),
     headers: ConditionalHeadersSchema,
   },
@@ -100,7 +100,7 @@ export const putItem = authedRoute({
   summary: 'Replace an item',
   description: `${OWNERSHIP} A missing \`description\` becomes null. \`If-Match\` as for PATCH.`,
   request: {
-    params: ItemIdParamSchema,
+    params: IdParamSchema,
     body: jsonBody(ItemReplaceSchema),
     headers: ConditionalHeadersSchema,
   },
@@ -116,7 +116,7 @@ export const deleteItem = authedRoute({
   tags,
   summary: 'Delete an item (soft delete)',
   description: `${OWNERSHIP} Hidden at once, purged after \`SOFT_DELETE_RETENTION_DAYS\`. \`If-Match\` as for PATCH.`,
-  request: { params: ItemIdParamSchema, headers: ConditionalHeadersSchema },
+  request: { params: IdParamSchema, headers: ConditionalHeadersSchema },
   errors: WRITE_ERRORS,
   responses: {
     204: { description: 'Deleted' },

@@ -1,6 +1,5 @@
 import { z } from '@hono/zod-openapi';
 import { IncludeDeletedSchema, listPageOf, listQuerySchema } from '../../lib/list-query';
-import { MAX_INT4 } from '../../lib/pagination';
 
 const title = z.string().trim().min(1).max(255).openapi({ example: 'Groceries' });
 const description = z.string().max(255).nullable().openapi({ example: 'Milk, eggs, bread' });
@@ -46,12 +45,3 @@ export const ItemListQuerySchema = listQuerySchema(
 );
 
 export const ItemReadQuerySchema = z.object({ include_deleted: IncludeDeletedSchema });
-
-export const ItemIdParamSchema = z.object({
-  id: z.coerce
-    .number()
-    .int()
-    .positive()
-    .max(MAX_INT4)
-    .openapi({ param: { name: 'id', in: 'path' }, example: 1 }),
-});

@@ -1,10 +1,10 @@
 import { z } from '@hono/zod-openapi';
 import { ConditionalHeadersSchema } from '../../lib/http-cache';
 import { authedRoute, jsonBody, jsonContent } from '../../lib/openapi';
+import { IdParamSchema } from '../../lib/pagination';
 import { idempotency } from '../../middleware/idempotency';
 import {
   PostCreateSchema,
-  PostIdParamSchema,
   PostListQuerySchema,
   PostPageSchema,
   PostReadQuerySchema,
@@ -69,7 +69,7 @@ export const getPost = authedRoute({
   description: `${VISIBILITY} ETag and \`If-None-Match\` → 304.`,
   permission: ['posts', 'read'],
   request: {
-    params: PostIdParamSchema,
+    params: IdParamSchema,
     query: PostReadQuerySchema,
     headers: ConditionalHeadersSchema,
   },
@@ -90,7 +90,7 @@ export const patchPost = authedRoute({
   description: EDITING,
   permission: ['posts', 'update'],
   request: {
-    params: PostIdParamSchema,
+    params: IdParamSchema,
     body: jsonBody(PostUpdateSchema),
     headers: ConditionalHeadersSchema,
   },
@@ -108,7 +108,7 @@ export const putPost = authedRoute({
   description: `${EDITING} A missing \`published\` makes it a draft.`,
   permission: ['posts', 'update'],
   request: {
-    params: PostIdParamSchema,
+    params: IdParamSchema,
     body: jsonBody(PostReplaceSchema),
     headers: ConditionalHeadersSchema,
   },
@@ -126,7 +126,7 @@ export const deletePost = authedRoute({
   description:
     'Any post. Hidden at once, purged after `SOFT_DELETE_RETENTION_DAYS`. `If-Match` as for PATCH.',
   role: 'admin',
-  request: { params: PostIdParamSchema, headers: ConditionalHeadersSchema },
+  request: { params: IdParamSchema, headers: ConditionalHeadersSchema },
   errors: WRITE_ERRORS,
   responses: {
     204: { description: 'Deleted' },

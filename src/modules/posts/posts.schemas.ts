@@ -1,6 +1,5 @@
 import { z } from '@hono/zod-openapi';
 import { IncludeDeletedSchema, listPageOf, listQuerySchema } from '../../lib/list-query';
-import { MAX_INT4 } from '../../lib/pagination';
 
 const title = z.string().trim().min(1).max(255).openapi({ example: 'Hello, edge' });
 const content = z.string().max(100_000).openapi({ example: 'Our first post.' });
@@ -52,12 +51,3 @@ export const PostListQuerySchema = listQuerySchema(
 );
 
 export const PostReadQuerySchema = z.object({ include_deleted: IncludeDeletedSchema });
-
-export const PostIdParamSchema = z.object({
-  id: z.coerce
-    .number()
-    .int()
-    .positive()
-    .max(MAX_INT4)
-    .openapi({ param: { name: 'id', in: 'path' }, example: 1 }),
-});

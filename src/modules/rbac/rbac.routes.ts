@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { authedRoute, jsonBody, jsonContent } from '../../lib/openapi';
-import { UserIdParamSchema } from '../users/users.schemas';
+import { IdParamSchema } from '../../lib/pagination';
 import {
   MyAccessSchema,
   RoleCreateSchema,
@@ -97,7 +97,7 @@ export const getUserRoles = authedRoute({
   tags,
   summary: "A user's roles",
   permission,
-  request: { params: UserIdParamSchema },
+  request: { params: IdParamSchema },
   errors: ['NOT_FOUND'],
   responses: {
     200: jsonContent(UserRolesSchema, "The user's direct roles"),

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { UserIdParamSchema } from '../users/users.schemas';
+import { IdParamSchema } from '../../lib/pagination';
 
 /** Role, resource and action names: lowercase words, so `user:<id>` subjects never collide. */
 const word = (example: string) =>
@@ -36,7 +36,7 @@ export const RoleParamSchema = z.object({
   role: word('editor').openapi({ param: { name: 'role', in: 'path' } }),
 });
 
-export const UserRoleParamSchema = UserIdParamSchema.extend(RoleParamSchema.shape);
+export const UserRoleParamSchema = IdParamSchema.extend(RoleParamSchema.shape);
 
 export const RolePermissionParamSchema = RoleParamSchema.extend({
   resource: word('posts').openapi({ param: { name: 'resource', in: 'path' } }),

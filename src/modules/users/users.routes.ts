@@ -1,11 +1,10 @@
 import { z } from '@hono/zod-openapi';
 import { authedRoute, jsonBody, jsonContent, superuserRoute } from '../../lib/openapi';
-import { PageQuerySchema } from '../../lib/pagination';
+import { IdParamSchema, PageQuerySchema } from '../../lib/pagination';
 import {
   AdminUserUpdateSchema,
   SessionIdParamSchema,
   SessionReadSchema,
-  UserIdParamSchema,
   UserPageSchema,
   UserReadSchema,
   UserUpdateSchema,
@@ -91,7 +90,7 @@ export const getUser = superuserRoute({
   path: '/users/{id}',
   tags,
   summary: 'Get a user (superuser)',
-  request: { params: UserIdParamSchema },
+  request: { params: IdParamSchema },
   errors: ['NOT_FOUND'],
   responses: {
     200: jsonContent(UserReadSchema, 'The user'),
@@ -105,7 +104,7 @@ export const patchUser = superuserRoute({
   summary: 'Update a user (superuser)',
   description:
     'Deactivating a user or setting their password ends all their sessions; changing `is_superuser` or `is_active` also retires their access tokens (they log in again).',
-  request: { params: UserIdParamSchema, body: jsonBody(AdminUserUpdateSchema) },
+  request: { params: IdParamSchema, body: jsonBody(AdminUserUpdateSchema) },
   errors: ['NOT_FOUND', 'UPDATE_USER_EMAIL_ALREADY_EXISTS'],
   responses: {
     200: jsonContent(UserReadSchema, 'The updated user'),
@@ -119,7 +118,7 @@ export const deleteUser = superuserRoute({
   summary: 'Delete a user (superuser, soft delete)',
   description:
     'The user can no longer log in and their tokens stop working; the row is purged after retention.',
-  request: { params: UserIdParamSchema },
+  request: { params: IdParamSchema },
   errors: ['NOT_FOUND'],
   responses: {
     204: { description: 'Deleted' },

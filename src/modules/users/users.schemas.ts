@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { decimalInteger, MAX_INT4, pageOf } from '../../lib/pagination';
+import { pageOf } from '../../lib/pagination';
 
 /** FastAPI-Users' password rules (a digit, an upper- and a lowercase letter), each with its own message. */
 export const PasswordSchema = z
@@ -117,11 +117,4 @@ export const SessionReadSchema = z
 
 export const SessionIdParamSchema = z.object({
   id: z.uuid().openapi({ param: { name: 'id', in: 'path' } }),
-});
-
-export const UserIdParamSchema = z.object({
-  id: decimalInteger(z.number().int().positive().max(MAX_INT4)).openapi({
-    param: { name: 'id', in: 'path' },
-    example: 1,
-  }),
 });
