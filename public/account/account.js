@@ -71,7 +71,7 @@
     const button = form.querySelector('button');
     form.hidden = false;
     password.focus();
-    confirmation.addEventListener('input', () => confirmation.setCustomValidity(''));
+    form.addEventListener('input', () => confirmation.setCustomValidity(''));
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
       if (password.value !== confirmation.value) {
