@@ -4,7 +4,8 @@ import { Client } from '@upstash/qstash';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_CREDENTIALS } from '../../dev/local-cloud/service';
-import { type DevStack, hasChromium, launchChromium, startDevStack, until } from './dev-stack';
+import { type DevStack, hasChromium, launchChromium, startDevStack } from './dev-stack';
+import { until } from './until';
 
 /**
  * What the test plays besides the Worker: the front end that verification links point at

@@ -1,7 +1,8 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MailboxMessage } from '../../dev/local-cloud/mailbox/server';
-import { type DevStack, hasChromium, launchChromium, startDevStack, until } from './dev-stack';
+import { type DevStack, hasChromium, launchChromium, startDevStack } from './dev-stack';
+import { until } from './until';
 
 const PASSWORD = 'Str0ngPassword';
 

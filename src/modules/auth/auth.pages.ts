@@ -20,7 +20,7 @@ const PAGE_CSP = [
  * `PUBLIC_BASE_URL`'s origin. A separate front end (another origin, or a path on this one)
  * serves its own pages, and the Worker none.
  */
-export function linksLeadToWorker(settings: Settings): boolean {
+function linksLeadToWorker(settings: Settings): boolean {
   const base = frontendUrl(settings);
   return base.origin === new URL(settings.PUBLIC_BASE_URL).origin && base.pathname === '/';
 }
