@@ -20,6 +20,8 @@ describe.skipIf(!hasChromium)(
       stack = await startDevStack();
       browser = await launchChromium();
       context = await browser.newContext();
+      // Under the test's own timeout, so a failure names the locator it waited for.
+      context.setDefaultTimeout(10_000);
       context.on('console', (message) => {
         if (/Content Security Policy|Refused to/i.test(message.text()))
           problems.push(message.text());
