@@ -13,6 +13,7 @@ import { observe } from './middleware/observe';
 import { API_POLICY, rateLimit } from './middleware/rate-limit';
 import { bodyLimit, cors, jsonBody, securityHeaders } from './middleware/security';
 import { services } from './middleware/services';
+import { registerLinkPages } from './modules/auth/auth.pages';
 import { registerDocs } from './modules/docs/docs.index';
 import { MODULES } from './modules/index';
 import type { Module } from './modules/module';
@@ -107,6 +108,7 @@ export function createApp(prefix: string, modules: readonly Module[] = MODULES) 
 
   for (const module of modules) app.route(prefix, module.router);
   registerDocs(app, prefix);
+  registerLinkPages(app, prefix);
 
   app.notFound((c) =>
     problemResponse(

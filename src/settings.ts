@@ -141,6 +141,17 @@ export function parseSettings(env: Record<string, unknown>): Settings {
   return settings;
 }
 
+/**
+ * `FRONTEND_URL`, defaulting to `PUBLIC_BASE_URL`: the base of the links in e-mails and where
+ * cookie-mode social logins land.
+ *
+ * @example
+ * frontendUrl(settings).origin; // 'http://localhost:8787' when FRONTEND_URL is unset
+ */
+export function frontendUrl(settings: Settings): URL {
+  return new URL(settings.FRONTEND_URL ?? settings.PUBLIC_BASE_URL);
+}
+
 const parsed = new WeakMap<object, Settings>();
 
 /**
