@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { listPageOf, listQuerySchema } from '../../lib/list-query';
-import { decimalInteger, MAX_INT4 } from '../../lib/pagination';
+import { decimalInteger } from '../../lib/pagination';
+import { MAX_INT4 } from '../../lib/schema-fields';
 import { AUDIT_EVENTS } from './audit.service';
 
 const userId = (description: string) =>

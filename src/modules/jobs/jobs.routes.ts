@@ -21,6 +21,7 @@ const JobResultSchema = z
 export const run = createRoute({
   method: 'post',
   path: '/jobs/{task}',
+  operationId: 'jobs.run',
   tags: ['jobs'],
   summary: 'Run a queued task (QStash deliveries only)',
   description:

@@ -10,7 +10,7 @@ import {
   ProviderParamSchema,
 } from './oauth.schemas';
 
-const tags = ['auth'];
+const tags = ['oauth'];
 
 const REDIRECT = {
   description: 'Redirect (`Location`)',
@@ -20,6 +20,7 @@ const REDIRECT = {
 export const authorize = createRoute({
   method: 'get',
   path: '/auth/{provider}/authorize',
+  operationId: 'oauth.authorize',
   tags,
   summary: 'Start a social login (Google or GitHub)',
   description: [
@@ -41,6 +42,7 @@ export const authorize = createRoute({
 export const callback = createRoute({
   method: 'get',
   path: '/auth/{provider}/callback',
+  operationId: 'oauth.callback',
   tags,
   summary: 'Finish a social login (the provider redirects here)',
   description: [
@@ -78,7 +80,8 @@ export const callback = createRoute({
 export const listAccounts = authedRoute({
   method: 'get',
   path: '/users/me/oauth-accounts',
-  tags: ['users'],
+  operationId: 'oauth.listMyAccounts',
+  tags,
   summary: 'My linked social logins',
   responses: {
     200: jsonContent(z.array(OAuthAccountReadSchema), 'Linked provider accounts, oldest first'),
@@ -88,7 +91,8 @@ export const listAccounts = authedRoute({
 export const unlinkAccount = authedRoute({
   method: 'delete',
   path: '/users/me/oauth-accounts/{provider}',
-  tags: ['users'],
+  operationId: 'oauth.unlinkMyAccount',
+  tags,
   summary: 'Unlink a social login',
   description:
     'Refused with 409 `OAUTH_LAST_LOGIN_METHOD` when it is the only way left to log in (no password and no other link): set a password first (forgot/reset password).',
