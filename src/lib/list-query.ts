@@ -8,7 +8,11 @@ export const IncludeDeletedSchema = z
   .enum(['true', 'false'])
   .default('false')
   .transform((value) => value === 'true')
-  .openapi({ type: 'string', description: 'Superusers only: include soft-deleted rows' });
+  .openapi({
+    type: 'string',
+    enum: ['true', 'false'],
+    description: 'Superusers only: include soft-deleted rows',
+  });
 
 const instant = z.iso
   .datetime({ offset: true })

@@ -163,7 +163,7 @@ export const resetPassword = createRoute({
   middleware: [...limits.token],
   request: { body: jsonBody(ResetPasswordSchema) },
   responses: {
-    200: jsonContent(z.object({ detail: z.string() }), 'Password changed'),
+    200: jsonContent(z.object({ detail: z.string().max(255) }), 'Password changed'),
     ...errorResponses('RESET_PASSWORD_BAD_TOKEN', 'RATE_LIMITED', 'SERVICE_UNAVAILABLE'),
   },
 });
@@ -179,7 +179,7 @@ export const reportEmailChange = createRoute({
   middleware: [...limits.token],
   request: { body: jsonBody(VerifySchema) },
   responses: {
-    200: jsonContent(z.object({ detail: z.string() }), 'The old address is back'),
+    200: jsonContent(z.object({ detail: z.string().max(255) }), 'The old address is back'),
     ...errorResponses(
       'VERIFY_USER_BAD_TOKEN',
       'UPDATE_USER_EMAIL_ALREADY_EXISTS',

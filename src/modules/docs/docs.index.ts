@@ -15,6 +15,13 @@ const JWT_PRACTICES =
   'when verifying (no `none`, no algorithm confusion), explicit `typ: at+jwt`, and `iss`, `aud`, ' +
   '`exp` and `nbf` required. Renew them at the refresh URL with a JSON body `{"refresh_token": …}`.';
 
+/** How the server entry names its environment (words API catalogues recognise). */
+const ENVIRONMENTS = {
+  development: 'local development',
+  test: 'test',
+  production: 'production',
+} as const;
+
 /** `<module>.<camelCaseVerb>`: `items.list`, `users.getMe`, `auth.login`. */
 const OPERATION_ID = /^([a-z][a-zA-Z0-9]*)\.[a-z][a-zA-Z0-9]*$/;
 
@@ -97,7 +104,7 @@ function openApiDocument(
       servers: [
         {
           url: PUBLIC_BASE_URL.replace(/\/$/, ''),
-          description: `${PROJECT_NAME} (${APP_ENV})`,
+          description: `${PROJECT_NAME}, ${ENVIRONMENTS[APP_ENV]}`,
           'x-internal': false,
         },
       ],

@@ -8,8 +8,8 @@ import { defineModule } from '../module';
 const HealthSchema = z
   .object({
     status: z.literal('ok'),
-    service: z.string().openapi({ example: 'Stratus' }),
-    version: z.string().openapi({ example: '0.1.0' }),
+    service: z.string().max(100).openapi({ example: 'Stratus' }),
+    version: z.string().max(50).openapi({ example: '0.1.0' }),
     environment: z.enum(['development', 'test', 'production']),
   })
   .openapi('Health');

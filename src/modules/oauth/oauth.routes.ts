@@ -1,5 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { MAX_URL_LENGTH } from '../../lib/errors';
 import { authedRoute, errorResponses, jsonContent } from '../../lib/openapi';
+import { OAUTH_PROVIDERS } from '../../platform/db/schema';
 import { TokenSchema } from '../auth/auth.schemas';
 import { limits } from './oauth.limits';
 import {
@@ -14,7 +16,9 @@ const tags = ['oauth'];
 
 const REDIRECT = {
   description: 'Redirect (`Location`)',
-  headers: { Location: { schema: { type: 'string' as const } } },
+  headers: {
+    Location: { schema: { type: 'string' as const, format: 'uri', maxLength: MAX_URL_LENGTH } },
+  },
 };
 
 export const authorize = createRoute({
@@ -84,7 +88,11 @@ export const listAccounts = authedRoute({
   tags,
   summary: 'My linked social logins',
   responses: {
-    200: jsonContent(z.array(OAuthAccountReadSchema), 'Linked provider accounts, oldest first'),
+    200: jsonContent(
+      // At most one account per provider (a unique index).
+      z.array(OAuthAccountReadSchema).max(OAUTH_PROVIDERS.length),
+      'Linked provider accounts, oldest first',
+    ),
   },
 });
 
