@@ -24,14 +24,20 @@ function deployedVars(): Record<string, string> {
   };
 }
 
-/** Runs Spectral on `document`; its report goes to stdout. Returns its exit status. */
-export function lintDocument(document: string): number {
-  const { status } = spawnSync(
+/**
+ * Runs Spectral on `document`. With `inherit` its report goes to this process's output; with
+ * `pipe` it is returned. `status` is 0 when nothing at warning level or above was found.
+ */
+export function lintDocument(
+  document: string,
+  stdio: 'inherit' | 'pipe' = 'inherit',
+): { status: number; output: string } {
+  const { status, stdout, stderr } = spawnSync(
     join(ROOT, 'node_modules', '.bin', 'spectral'),
     ['lint', document, '--ruleset', join(ROOT, '.spectral.yaml'), '--fail-severity', 'warn'],
-    { cwd: ROOT, stdio: 'inherit' },
+    { cwd: ROOT, stdio, encoding: 'utf8' },
   );
-  return status ?? 1;
+  return { status: status ?? 1, output: `${stdout ?? ''}${stderr ?? ''}` };
 }
 
 if (import.meta.main) {
@@ -41,7 +47,7 @@ if (import.meta.main) {
     const document = values.document
       ? resolve(values.document)
       : await writeOpenApiDocument(join(scratch, 'openapi.json'), deployedVars());
-    process.exitCode = lintDocument(document);
+    process.exitCode = lintDocument(document).status;
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

@@ -23,7 +23,7 @@ const ENVIRONMENTS = {
 } as const;
 
 /** `<module>.<camelCaseVerb>`: `items.list`, `users.getMe`, `auth.login`. */
-const OPERATION_ID = /^([a-z][a-zA-Z0-9]*)\.[a-z][a-zA-Z0-9]*$/;
+const OPERATION_ID = /^([a-z][a-z0-9_-]*)\.[a-z][a-zA-Z0-9]*$/;
 
 /**
  * Fails, naming the route, unless every operation has an `operationId` of the form
