@@ -127,7 +127,7 @@ const header = (description: string, schema: Record<string, unknown>) => ({ desc
 const SECONDS = { type: 'integer', format: 'int32', minimum: 0, maximum: 2_147_483_647 };
 
 /** The response headers the document declares, as `components.headers`. */
-export const RESPONSE_HEADERS = {
+const RESPONSE_HEADERS = {
   'X-Request-ID': header("The request id (the client's own `X-Request-ID` when it sent one)", {
     type: 'string',
     maxLength: 255,

@@ -1,6 +1,11 @@
 import { z } from '@hono/zod-openapi';
 
-/** The largest Postgres `integer`: ids and offsets beyond it are invalid input, not a 500. */
+/**
+ * The largest Postgres `integer`: ids and offsets beyond it are invalid input, not a 500. Modules
+ * written by `npm run new:module` with an integer field import it.
+ *
+ * @public
+ */
 export const MAX_INT4 = 2_147_483_647;
 
 /**

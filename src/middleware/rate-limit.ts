@@ -55,7 +55,7 @@ export const API_POLICY: RateLimitPolicy = {
  * docs do no I/O worth limiting; the QStash webhook is authenticated by its signature. The app
  * applies the policy by it and the OpenAPI document declares the `RateLimit-*` headers by it.
  */
-export const API_POLICY_EXEMPT = {
+const API_POLICY_EXEMPT = {
   paths: ['/health', '/openapi.json', '/docs', '/redoc'],
   trees: ['/health/', '/jobs/'],
 } as const;

@@ -77,24 +77,25 @@ describe('the client of npm run client:generate', () => {
   });
 
   it('registers, logs in and reads the current user through methods named by operationId', async () => {
-    const sdk = new client.Sdk();
     const email = `generated-${Date.now()}@example.com`;
     const password = 'Str0ngPassword';
+    // #region generated-client
+    const sdk = new client.Sdk(); // import { Sdk } from './client';
 
     const registered = await sdk.auth.register({
       body: { email, password, first_name: 'Gen', last_name: 'Erated' },
     });
+    const login = await sdk.auth.login({ body: { username: email, password } });
+    const token = login.data?.access_token;
+    const me = await sdk.users.getMe({ headers: { Authorization: `Bearer ${token}` } });
+    // #endregion generated-client
+
     expect(registered.response.status).toBe(201);
     expect(registered.response.url).toBe(`${origin}/api/v1/auth/register`);
     expect(registered.data).toMatchObject({ email, is_verified: false });
-
-    const login = await sdk.auth.login({ body: { username: email, password } });
     expect(login.response.status).toBe(200);
     expect(login.data).toMatchObject({ token_type: 'bearer' });
-    const token = login.data?.access_token;
     expect(typeof token).toBe('string');
-
-    const me = await sdk.users.getMe({ headers: { Authorization: `Bearer ${token}` } });
     expect(me.response.status).toBe(200);
     expect(me.data).toMatchObject({ email, id: registered.data?.id });
     expect(me.response.headers.get('RateLimit-Limit')).toMatch(/^\d+$/);
