@@ -104,7 +104,7 @@ const errorCodeKeys = new Map<symbol, ErrorCode[]>();
 /**
  * The error responses of a route, by code: every route also gets 422 (validation) and 500.
  * The codes are turned into problem responses grouped by status when the document is built
- * ({@link documentErrorResponses}), once every module has declared its codes, so a route may
+ * ({@link documentResponses}), once every module has declared its codes, so a route may
  * name another module's codes. Typed as nothing: handlers return their success responses and
  * throw errors, which `onError` renders; these entries are for the document only.
  *
@@ -185,15 +185,15 @@ interface DocumentedResponse {
   content?: unknown;
 }
 
-const documented = new WeakSet<RouteConfig>();
-
 /**
- * Completes the responses of each route of `registry`, once: the codes {@link errorResponses}
- * left, those every route may answer and those of the global middleware ({@link globalCodes})
- * become problem responses grouped by status (`401: UNAUTHORIZED`, `403: FORBIDDEN |
+ * Completes the responses of each route of `registry`: the codes {@link errorResponses} left,
+ * those every route may answer and those of the global middleware ({@link globalCodes}) become
+ * problem responses grouped by status (`401: UNAUTHORIZED`, `403: FORBIDDEN |
  * ORIGIN_NOT_ALLOWED` …), and every response declares the headers it carries: `X-Request-ID`,
  * `Access-Control-Allow-Origin`, `RateLimit-*` on rate-limited routes and `Retry-After` on 429
- * and 503. An unknown code fails here, loudly: its module is not part of the app.
+ * and 503. An unknown code fails here, loudly: its module is not part of the app. The app's
+ * registry holds its own copy of each route (with the prefix in its path), so the modules'
+ * contracts are left as they are: another app built from them is documented the same way.
  */
 export function documentResponses(
   registry: OpenAPIHono['openAPIRegistry'],
@@ -203,14 +203,14 @@ export function documentResponses(
     registry.registerComponent('headers', name, definition);
   }
   for (const definition of registry.definitions) {
-    if (definition.type !== 'route' || documented.has(definition.route)) continue;
+    if (definition.type !== 'route') continue;
     const { route } = definition;
-    documented.add(route);
     const limited = rateLimited(route.path);
-    const responses = route.responses as Record<string | symbol, DocumentedResponse>;
-    const keys = Object.getOwnPropertySymbols(responses).filter((key) => errorCodeKeys.has(key));
-    const codes = keys.flatMap((key) => errorCodeKeys.get(key) ?? []);
-    for (const key of keys) delete responses[key];
+    const declared = route.responses as Record<string | symbol, DocumentedResponse>;
+    const codes = Object.getOwnPropertySymbols(declared).flatMap(
+      (key) => errorCodeKeys.get(key) ?? [],
+    );
+    const responses: Record<string, DocumentedResponse> = { ...declared };
     const byStatus = new Map<number, ErrorCode[]>();
     for (const code of new Set([...codes, ...ALWAYS, ...globalCodes(route, limited)])) {
       const { status } = errorSpec(code);
@@ -219,20 +219,18 @@ export function documentResponses(
     for (const [status, group] of byStatus) {
       responses[status] = { description: group.join(' | '), content: PROBLEM_CONTENT };
     }
-    for (const status of Object.keys(responses)) {
-      const response = responses[status] as DocumentedResponse;
-      const retry: HeaderName[] = status === '429' || status === '503' ? ['Retry-After'] : [];
-      // A copy: one response object may serve several routes (a shared 304).
-      responses[status] = {
-        ...response,
-        headers: {
+    route.responses = Object.fromEntries(
+      Object.entries(responses).map(([status, response]) => {
+        const retry: HeaderName[] = status === '429' || status === '503' ? ['Retry-After'] : [];
+        const headers = {
           ...headerRefs(['X-Request-ID', 'Access-Control-Allow-Origin']),
           ...headerRefs(limited ? RATE_LIMIT_HEADERS : []),
           ...headerRefs(retry),
           ...response.headers,
-        },
-      };
-    }
+        };
+        return [status, { ...response, headers }];
+      }),
+    ) as RouteConfig['responses'];
   }
 }
 
