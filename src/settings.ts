@@ -17,6 +17,9 @@ const commaList = z
       .filter(Boolean),
   );
 
+/** The most `MAX_PAGE_SIZE` may be: the OpenAPI document bounds every page's `items` by it. */
+export const PAGE_SIZE_CEILING = 1000;
+
 /**
  * Every setting the Worker reads, from Worker vars and secrets (`.dev.vars` locally).
  * `.dev.vars.example` lists each one with a comment.
@@ -36,7 +39,7 @@ const settingsSchema = z.object({
   BACKEND_CORS_ORIGINS: commaList,
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   DEFAULT_PAGE_SIZE: integer(20),
-  MAX_PAGE_SIZE: integer(100),
+  MAX_PAGE_SIZE: z.coerce.number().int().positive().max(PAGE_SIZE_CEILING).default(100),
   MAX_BODY_SIZE: integer(1024 * 1024),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// URL'),
   NEON_FETCH_ENDPOINT: z.url().optional(),
