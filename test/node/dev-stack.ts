@@ -50,6 +50,8 @@ export interface DevStack {
   origin: string;
   /** `origin` + `/api/v1`. */
   api: string;
+  /** The Worker's variables: the local cloud's bindings and the settings above. */
+  vars: Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -90,6 +92,7 @@ export async function startDevStack(
       cloud,
       origin,
       api: `${origin}/api/v1`,
+      vars,
       close: async () => {
         await worker.dispose();
         await cloud.close();

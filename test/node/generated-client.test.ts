@@ -1,22 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { unstable_startWorker } from 'wrangler';
 import { generateClient } from '../../dev/client-generate';
-import { migrateDatabase } from '../../dev/db/migrate';
-import { LOCAL_DATABASE_URL, localCloudBindings } from '../../dev/local-cloud/bindings';
-import { type LocalCloud, startLocalCloud } from '../../dev/local-cloud/index';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { type DevStack, startDevStack } from './dev-stack';
 
 /** The parts of the generated `index.ts` the test uses (it is generated, so not importable by type). */
 interface GeneratedClient {
@@ -39,40 +26,22 @@ interface Answer {
 // the app serves, then call the API through it, here the Worker in workerd (wrangler) against
 // the local cloud, as `npm run dev` runs it (issue 17).
 describe('the client of npm run client:generate', () => {
-  let cloud: LocalCloud;
-  let worker: Awaited<ReturnType<typeof unstable_startWorker>>;
+  let stack: DevStack;
   let origin: string;
   let client: GeneratedClient;
   const out = mkdtempSync(join(tmpdir(), 'stratus-client-'));
 
   beforeAll(async () => {
-    cloud = await startLocalCloud({
-      ports: { postgres: 0, redis: 0, qstash: 0, mailbox: 0, console: 0 },
-      databaseUrl: LOCAL_DATABASE_URL,
-      qstashDelivery: 'http',
-    });
-    await migrateDatabase({ databaseUrl: LOCAL_DATABASE_URL, fetchEndpoint: cloud.urls.postgres });
-    const port = await freePort();
-    origin = `http://127.0.0.1:${port}`;
-    const vars = { ...localCloudBindings(cloud.urls), PUBLIC_BASE_URL: origin };
-    process.env.WRANGLER_LOG = 'error';
-    worker = await unstable_startWorker({
-      config: 'wrangler.toml',
-      bindings: Object.fromEntries(
-        Object.entries(vars).map(([name, value]) => [name, { type: 'plain_text', value }]),
-      ),
-      dev: { server: { hostname: '127.0.0.1', port }, inspector: false, watch: false },
-    });
-    await worker.ready;
+    stack = await startDevStack();
+    origin = stack.origin;
     // Generated from the document of these settings: `servers` is the Worker's origin, which
     // the client takes as its base URL.
-    await generateClient(out, vars);
+    await generateClient(out, stack.vars);
     client = (await import(join(out, 'index.ts'))) as GeneratedClient;
   }, 180_000);
 
   afterAll(async () => {
-    await worker?.dispose();
-    await cloud?.close();
+    await stack?.close();
     rmSync(out, { recursive: true, force: true });
   });
 
