@@ -9,6 +9,7 @@ import { migrateDatabase } from '../../dev/db/migrate';
 import { LOCAL_DATABASE_URL, localCloudBindings } from '../../dev/local-cloud/bindings';
 import { type LocalCloud, startLocalCloud } from '../../dev/local-cloud/index';
 import { LOCAL_CREDENTIALS } from '../../dev/local-cloud/service';
+import { until } from '../helpers/until';
 
 /** Debian's chromium, which `.ci/run` installs when missing. */
 const CHROMIUM = '/usr/bin/chromium';
@@ -46,22 +47,15 @@ async function listen(server: Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
+/** How long the browser-side steps get. */
+const SLOW = { timeoutMs: 20_000, intervalMs: 100 };
+
 async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
-}
-
-async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 // Skipped only on a machine without Debian's chromium (`apt-get install chromium`), so that
@@ -149,8 +143,9 @@ describe.skipIf(!existsSync(CHROMIUM))(
       await expect.poll(() => link.count(), { timeout: 10_000 }).toBe(1);
       const [popup] = await Promise.all([page.waitForEvent('popup'), link.click()]);
       await popup.waitForLoadState();
-      const opened = await until(async () =>
-        frontEnd.opened.find((url) => url.startsWith('/verify')),
+      const opened = await until(
+        async () => frontEnd.opened.find((url) => url.startsWith('/verify')),
+        SLOW,
       );
       await popup.close();
 
@@ -179,7 +174,7 @@ describe.skipIf(!existsSync(CHROMIUM))(
         const { messages } = await qstash.dlq.listMessages();
         const found = messages.filter((message) => message.messageId === messageId);
         return found.length > 0 ? found : undefined;
-      });
+      }, SLOW);
       await page.goto(cloud.urls.console);
       const row = page.locator(`#dlq tr[data-dlq-id="${dead?.dlqId}"]`);
       await row.waitFor({ timeout: 10_000 });
@@ -210,7 +205,7 @@ describe.skipIf(!existsSync(CHROMIUM))(
       const dead = await until(async () => {
         const { messages } = await qstash.dlq.listMessages();
         return messages.find((message) => message.messageId === messageId);
-      });
+      }, SLOW);
       const row = page.locator(`#dlq tr[data-dlq-id="${dead.dlqId}"]`);
       await row.getByRole('button', { name: 'Delete' }).click();
       await row.waitFor({ state: 'detached', timeout: 10_000 });

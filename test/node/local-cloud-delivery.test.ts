@@ -7,6 +7,7 @@ import { startMailbox } from '../../dev/local-cloud/mailbox/server';
 import { startQStash } from '../../dev/local-cloud/qstash/server';
 import type { RunningService } from '../../dev/local-cloud/service';
 import { LOCAL_CREDENTIALS } from '../../dev/local-cloud/service';
+import { until } from '../helpers/until';
 
 const keys = {
   currentSigningKey: LOCAL_CREDENTIALS.qstashCurrentSigningKey,
@@ -23,19 +24,6 @@ async function readBody(request: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of request) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString();
-}
-
-async function until<T>(
-  probe: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 5_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 // The workerd suite runs QStash in `pull` mode; `npm run dev` uses `http` mode, tested here.
