@@ -14,11 +14,24 @@ import { DEFAULT_API_PORT, servicePorts } from './local-cloud/service';
 
 const { port, rest } = devPort();
 
+/** The first port N above `port` (by tens) whose API and local cloud ports are all free. */
+async function freeBaseAfter(port: number): Promise<number | undefined> {
+  for (let candidate = port + 10; candidate <= Math.min(port + 200, 65_527); candidate += 10) {
+    if ((await takenPorts({ api: candidate, ...servicePorts(candidate) })).length === 0) {
+      return candidate;
+    }
+  }
+  return undefined;
+}
+
 const taken = await takenPorts({ api: port, ...servicePorts(port) });
 if (taken.length > 0) {
   console.error(`npm run dev: cannot start on port ${port}:`);
   for (const line of taken) console.error(`  ${line}`);
-  console.error(`Stop it, or pick other ports: npm run dev -- --port ${port + 10}`);
+  const free = await freeBaseAfter(port);
+  console.error(
+    `Stop it, or start on other ports${free ? `: npm run dev -- --port ${free}` : ''}.`,
+  );
   process.exit(1);
 }
 

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { basename } from 'node:path';
 import { promisify } from 'node:util';
 
 /** The inode of the socket listening on `port` on any address, from Linux's /proc/net tables. */
@@ -17,6 +18,42 @@ async function listeningInode(port: number): Promise<string | undefined> {
   return undefined;
 }
 
+const SCRIPTS = [
+  [/\bdev\/dev\.ts\b ?(.*)$/, 'npm run dev'],
+  [/\bdev\/local-cloud\/main\.ts\b ?(.*)$/, 'npm run local-cloud'],
+] as const;
+
+/**
+ * A process's command line: `npm run dev -- --port 8787` for this project's dev scripts,
+ * otherwise shortened in the middle (`workerd serve … 127.0.0.1:8787 …`).
+ */
+async function commandOf(pid: string): Promise<{ command: string; ours: boolean }> {
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  const [program = '', ...args] = cmdline.split('\0').filter(Boolean);
+  const command = [basename(program), ...args].join(' ');
+  for (const [pattern, script] of SCRIPTS) {
+    const match = pattern.exec(command);
+    if (match) return { command: match[1] ? `${script} -- ${match[1]}` : script, ours: true };
+  }
+  const short = command.length > 120 ? `${command.slice(0, 40)} … ${command.slice(-70)}` : command;
+  return { command: short, ours: false };
+}
+
+/** `npm run dev` (or `npm run local-cloud`) among the ancestors of `pid`, if one started it. */
+async function devAncestor(pid: string): Promise<string | undefined> {
+  let current = pid;
+  for (let depth = 0; depth < 6; depth++) {
+    const stat = await readFile(`/proc/${current}/stat`, 'utf8').catch(() => '');
+    // pid (comm) state ppid …: comm may hold spaces, so read after its closing parenthesis.
+    const parent = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1];
+    if (!parent || parent === '0' || parent === '1') return undefined;
+    const { command, ours } = await commandOf(parent);
+    if (ours) return `\`${command}\` (pid ${parent})`;
+    current = parent;
+  }
+  return undefined;
+}
+
 /** The process holding socket `inode`, among those whose descriptors this user may read. */
 async function processWithSocket(inode: string): Promise<string | undefined> {
   const socket = `socket:[${inode}]`;
@@ -25,9 +62,10 @@ async function processWithSocket(inode: string): Promise<string | undefined> {
     const fds = await readdir(`/proc/${pid}/fd`).catch(() => []);
     for (const fd of fds) {
       if ((await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '')) !== socket) continue;
-      const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-      const command = cmdline.split('\0').filter(Boolean).join(' ');
-      return `pid ${pid}${command ? ` (${command.slice(0, 160)})` : ''}`;
+      const { command, ours } = await commandOf(pid);
+      const holder = `pid ${pid}${command ? ` (${ours ? `\`${command}\`` : command})` : ''}`;
+      const dev = ours ? undefined : await devAncestor(pid);
+      return dev ? `${holder}, started by ${dev}` : holder;
     }
   }
   return undefined;

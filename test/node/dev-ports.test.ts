@@ -70,7 +70,12 @@ function register(port: number, email: string) {
   return fetch(`http://127.0.0.1:${port}/api/v1/auth/register`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ email, password: 'Str0ngPassword' }),
+    body: JSON.stringify({
+      email,
+      password: 'Str0ngPassword',
+      first_name: 'Dev',
+      last_name: 'Port',
+    }),
   });
 }
 
