@@ -24,12 +24,12 @@ export function devPort(
   const at = rest.findIndex((arg) => arg === '--port' || arg.startsWith('--port='));
   if (at >= 0) {
     const [flag] = rest.splice(at, 1);
-    value = flag?.includes('=') ? flag.slice('--port='.length) : rest.splice(at, 1)[0];
+    value = (flag?.includes('=') ? flag.slice('--port='.length) : rest.splice(at, 1)[0]) ?? '';
   }
   if (value === undefined) return { port: DEFAULT_API_PORT, rest };
   const port = Number(value);
   // The last service listens on N+8.
-  if (!Number.isInteger(port) || port < 1 || port > 65_535 - 8) {
+  if (value === '' || !Number.isInteger(port) || port < 1 || port > 65_535 - 8) {
     throw new Error(`--port / STRATUS_PORT: "${value}" is not a port from 1 to 65527`);
   }
   return { port, rest };

@@ -48,7 +48,7 @@ async function devAncestor(pid: string): Promise<string | undefined> {
     const parent = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1];
     if (!parent || parent === '0' || parent === '1') return undefined;
     const { command, ours } = await commandOf(parent);
-    if (ours) return `\`${command}\` (pid ${parent})`;
+    if (ours) return `${command} (pid ${parent})`;
     current = parent;
   }
   return undefined;
@@ -63,7 +63,7 @@ async function processWithSocket(inode: string): Promise<string | undefined> {
     for (const fd of fds) {
       if ((await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '')) !== socket) continue;
       const { command, ours } = await commandOf(pid);
-      const holder = `pid ${pid}${command ? ` (${ours ? `\`${command}\`` : command})` : ''}`;
+      const holder = `pid ${pid}${command ? ` (${command})` : ''}`;
       const dev = ours ? undefined : await devAncestor(pid);
       return dev ? `${holder}, started by ${dev}` : holder;
     }
@@ -89,7 +89,7 @@ async function lsofHolder(port: number): Promise<string | undefined> {
  * cannot be told (a process of another user, no /proc and no `lsof`). On Linux it reads
  * /proc (the socket's inode, then the process holding it); elsewhere it asks `lsof`.
  */
-export async function portHolder(port: number): Promise<string | undefined> {
+async function portHolder(port: number): Promise<string | undefined> {
   const inode = await listeningInode(port);
   if (inode) return processWithSocket(inode);
   return lsofHolder(port);

@@ -133,7 +133,7 @@ export function inspectLogLine(args: unknown[]): Leak | undefined {
 }
 
 /** The leaks found since the last call, forgotten once returned. */
-export function takeLeaks(): Leak[] {
+function takeLeaks(): Leak[] {
   return state.leaks.splice(0);
 }
 
