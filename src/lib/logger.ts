@@ -67,18 +67,25 @@ function redactor(secrets: readonly string[]) {
   };
 }
 
-const settingSecrets = new WeakMap<Settings, readonly string[]>();
+type Redact = ReturnType<typeof redactor>;
 
-/** The values of the secret settings: redacted wherever they appear in a line. */
-function secretsOf(settings: Settings): readonly string[] {
-  let secrets = settingSecrets.get(settings);
-  if (!secrets) {
-    secrets = SECRET_SETTINGS.map((name) => settings[name]).filter(
-      (value): value is string => typeof value === 'string' && value.length >= 8,
+/** Redaction by name and shape only, for loggers made before the settings are known. */
+const byNameAndShape = redactor([]);
+
+const settingsRedactors = new WeakMap<Settings, Redact>();
+
+/** Redaction that also replaces the values of the secret settings, made once per settings. */
+function redactorFor(settings: Settings): Redact {
+  let redact = settingsRedactors.get(settings);
+  if (!redact) {
+    redact = redactor(
+      SECRET_SETTINGS.map((name) => settings[name]).filter(
+        (value): value is string => typeof value === 'string' && value.length >= 8,
+      ),
     );
-    settingSecrets.set(settings, secrets);
+    settingsRedactors.set(settings, redact);
   }
-  return secrets;
+  return redact;
 }
 
 /**
@@ -92,15 +99,11 @@ function secretsOf(settings: Settings): readonly string[] {
  * log.warn('rate limiter unreachable, allowing request', { policy: 'api' });
  */
 export class Logger {
-  private readonly redact: (key: string, value: unknown) => unknown;
-
   constructor(
     private readonly level: LogLevel,
     private readonly base: Fields = {},
-    secrets: readonly string[] = [],
-  ) {
-    this.redact = redactor(secrets);
-  }
+    private readonly redact: Redact = byNameAndShape,
+  ) {}
 
   /** Whether a line at `level` would be written: skip building costly fields when not. */
   enabled(level: LogLevel): boolean {
@@ -140,5 +143,5 @@ export class Logger {
  */
 export function createLogger(levelOrSettings: LogLevel | Settings, base?: Fields): Logger {
   if (typeof levelOrSettings === 'string') return new Logger(levelOrSettings, base);
-  return new Logger(levelOrSettings.LOG_LEVEL, base, secretsOf(levelOrSettings));
+  return new Logger(levelOrSettings.LOG_LEVEL, base, redactorFor(levelOrSettings));
 }

@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { type AddressInfo, createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { devDataDir, devPort } from '../../dev/dev-vars';
+import { listenOnLoopback } from '../../dev/local-cloud/http';
 import type { MailboxMessage } from '../../dev/local-cloud/mailbox/server';
 import { takenPorts } from '../../dev/local-cloud/ports';
 import { servicePorts } from '../../dev/local-cloud/service';
@@ -142,4 +143,17 @@ describe('npm run dev -- --port N (issue 17)', () => {
       holder.close();
     }
   }, 60_000);
+
+  it('names the holder when a local cloud service cannot listen', async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const { port } = holder.address() as AddressInfo;
+    try {
+      await expect(listenOnLoopback('mailbox', () => new Response('ok'), port)).rejects.toThrow(
+        `port ${port} (mailbox) is in use by pid ${process.pid} (`,
+      );
+    } finally {
+      holder.close();
+    }
+  });
 });
