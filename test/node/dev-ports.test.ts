@@ -2,8 +2,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFile, rm } from 'node:fs/promises';
 import { type AddressInfo, createServer } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { devDataDir, devPort } from '../../dev/dev-vars';
+import { devDataDir, devPort, loadDevVars } from '../../dev/dev-vars';
 import { listenOnLoopback } from '../../dev/local-cloud/http';
 import type { MailboxMessage } from '../../dev/local-cloud/mailbox/server';
 import { takenPorts } from '../../dev/local-cloud/ports';
@@ -14,7 +15,7 @@ import { until } from '../helpers/until';
 // `.dev.vars` (created from the example when missing), each instance keeping its state in
 // `.data/port-N/`, removed afterwards.
 
-const ROOT = new URL('../..', import.meta.url).pathname;
+const ROOT = join(import.meta.dirname, '..', '..');
 const started: { child: ChildProcess; port: number; output: string[] }[] = [];
 
 /** A port N whose API and local cloud ports (N, N+4…N+8) are all free, away from `avoid`. */
@@ -91,6 +92,12 @@ describe('npm run dev -- --port N (issue 17)', () => {
     expect(devPort(['--reset'], {})).toEqual({ port: 8787, rest: ['--reset'] });
     expect(() => devPort(['--port', '65530'], {})).toThrow(/not a port from 1 to 65527/);
     expect(() => devPort(['--port'], {})).toThrow(/not a port/);
+  });
+
+  it('keeps the default instance as it was: .data/ and .dev.vars unmoved', async () => {
+    expect(devDataDir(8787)).toBe(join(ROOT, '.data'));
+    expect(devDataDir(9300)).toBe(join(ROOT, '.data', 'port-9300'));
+    expect((await loadDevVars(8787)).moved).toEqual({});
   });
 
   it('runs two instances at once, each answering its own health check and delivering its own mail', async () => {
