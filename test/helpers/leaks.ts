@@ -11,7 +11,10 @@ const LOG_METHODS = ['log', 'info', 'debug', 'warn', 'error'] as const;
 /** A registered secret is at least this long: shorter values (`'short'`, rejected passwords) are words. */
 const MIN_SECRET_LENGTH = 8;
 
-/** Field names of request and response bodies whose values are secrets. */
+/**
+ * Field names of request and response bodies whose values are secrets. Written here rather
+ * than taken from the logger, so that a name the logger forgets is still caught.
+ */
 const SECRET_FIELD = /passw(?:or)?d|secret|token/i;
 
 const JWT = /eyJ[\w-]*\.eyJ[\w-]*\.[\w-]*/;
