@@ -36,6 +36,8 @@ export default defineConfig({
         test: {
           name: 'workers',
           include: ['test/**/*.test.ts'],
+          // Every console line of the run is checked for secrets (issue 15).
+          setupFiles: ['./test/log-guard.ts'],
           exclude: ['test/node/**'],
         },
       },

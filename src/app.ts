@@ -110,16 +110,13 @@ export function createApp(prefix: string, modules: readonly Module[] = MODULES) 
     let appError = toAppError(error);
     if (appError.status >= 500) {
       const logger = c.get('logger') ?? createLogger('error', { request_id: c.get('requestId') });
-      const cause =
-        error instanceof Error
-          ? { name: error.name, message: error.message, stack: error.stack }
-          : { message: String(error) };
-      logger.error('request failed', { code: appError.code, error: cause });
+      // The logger writes an error out with its stack and causes, redacted.
+      logger.error('request failed', { code: appError.code, error });
       // Only a developer's own machine sees what went wrong; elsewhere it stays in the log.
       if (appError.code === 'INTERNAL_ERROR' && c.get('settings')?.APP_ENV === 'development') {
         appError = new AppError('INTERNAL_ERROR', {
-          detail: cause.message,
-          extensions: { stack: cause.stack },
+          detail: error instanceof Error ? error.message : String(error),
+          extensions: { stack: error instanceof Error ? error.stack : undefined },
           cause: error,
         });
       }

@@ -79,8 +79,11 @@ const settingsSchema = z.object({
 
 export type Settings = z.infer<typeof settingsSchema>;
 
-/** Settings holding secrets: never echoed, and refused in production while they hold a placeholder. */
-const SECRET_SETTINGS = [
+/**
+ * Settings holding secrets: never echoed or logged, and refused in production while they hold a
+ * placeholder.
+ */
+export const SECRET_SETTINGS = [
   'SECRET_KEY',
   'DATABASE_URL',
   'UPSTASH_REDIS_REST_TOKEN',

@@ -4,6 +4,9 @@ import type { TestProject } from 'vitest/node';
 import { migrateDatabase } from '../dev/db/migrate';
 import { LOCAL_DATABASE_URL } from '../dev/local-cloud/bindings';
 import { startLocalCloud } from '../dev/local-cloud/index';
+import { SECRET_SETTINGS } from '../src/settings';
+import { failOnLeaks, installLogGuard, registerSecret } from './helpers/leaks';
+import { testBindings } from './test-env';
 
 /**
  * Starts the local cloud on free ports for the whole run, QStash handing its deliveries to
@@ -38,7 +41,14 @@ export default async function setup(project: TestProject) {
   await migrateDatabase({ databaseUrl: LOCAL_DATABASE_URL, fetchEndpoint: cloud.urls.postgres });
   project.provide('localCloud', cloud.urls);
   project.provide('postgresAdminUrl', postgresUrl ?? null);
-  return () => cloud.close();
+  // The local cloud logs in this process: its lines are checked for secrets too (issue 15).
+  installLogGuard();
+  const bindings = testBindings(cloud.urls);
+  for (const name of SECRET_SETTINGS) registerSecret(bindings[name], name);
+  return async () => {
+    await cloud.close();
+    failOnLeaks();
+  };
 }
 
 /**

@@ -14,5 +14,8 @@ export function testBindings(urls: LocalCloudUrls): Record<string, string> {
     ...localCloudBindings(urls),
     // Test requests without CF-Connecting-IP all count as one client for the default API limit.
     RATE_LIMIT_PER_MINUTE: '10000',
+    // Every line the code can write is written, for the log guard to check (test/log-guard.ts);
+    // the guard prints only the error lines.
+    LOG_LEVEL: 'debug',
   };
 }

@@ -5,7 +5,7 @@
  * Target: `DATABASE_URL` (and `NEON_FETCH_ENDPOINT`) from the environment when set, e.g. your
  * Neon database: `DATABASE_URL=postgresql://…neon.tech/app npm run db:migrate`. Otherwise
  * both come from `.dev.vars`: the local cloud, which `npm run dev` (or `npm run local-cloud`)
- * must be running.
+ * must be running; `-- --port N` (or `STRATUS_PORT=N`) reaches the one started with that port.
  */
 
 import { once } from 'node:events';
@@ -17,11 +17,13 @@ import { eq, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/neon-http';
 import { hashPassword } from '../../src/platform/crypto/password';
 import { casbinRule, users } from '../../src/platform/db/schema';
-import { loadDevVars } from '../dev-vars';
+import { devPort, loadDevVars } from '../dev-vars';
 import { DEMO_PASSWORD, seedDemo } from './demo';
 import { connect, type DatabaseTarget, migrateDatabase } from './migrate';
 import { progressBar } from './progress';
 import { backupDatabase, restoreDatabase } from './snapshot';
+
+const { port, rest } = devPort();
 
 async function target(): Promise<DatabaseTarget & { vars: Record<string, string | undefined> }> {
   if (process.env.DATABASE_URL) {
@@ -31,7 +33,7 @@ async function target(): Promise<DatabaseTarget & { vars: Record<string, string 
       vars: process.env,
     };
   }
-  const { vars } = await loadDevVars();
+  const { vars } = await loadDevVars(port);
   if (!vars.DATABASE_URL) throw new Error('DATABASE_URL is not set (environment or .dev.vars)');
   return {
     databaseUrl: vars.DATABASE_URL,
@@ -107,7 +109,7 @@ async function restore(database: DatabaseTarget, file: string | undefined, force
   return `restored ${tables.length} tables, ${rows} rows, from ${file}`;
 }
 
-const [command, ...args] = process.argv.slice(2);
+const [command, ...args] = rest;
 const flags = new Set(args.filter((arg) => arg.startsWith('--')));
 const [file] = args.filter((arg) => !arg.startsWith('--'));
 try {

@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener, type Http2Bindings, type HttpBindings } from '@hono/node-server';
+import { portInUseMessage } from './ports';
 
 const LOOPBACK = /^(127(\.\d{1,3}){3}|::1|localhost)$/;
 
@@ -30,15 +31,13 @@ export async function listenOnLoopback(
     throw new Error(`${name}: refusing to listen on non-loopback "${host}"`);
   const server = createServer(getRequestListener(fetch, { overrideGlobalObjects: false }));
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(
-        error.code === 'EADDRINUSE'
-          ? new Error(
-              `${name}: port ${port} on ${host} is in use (is the local cloud already running?)`,
-            )
-          : error,
-      ),
-    );
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EADDRINUSE') return reject(error);
+      portInUseMessage(port, name).then(
+        (message) => reject(new Error(`${message}: is the local cloud already running?`)),
+        reject,
+      );
+    });
     server.listen(port, host, () => resolve());
   });
   const actual = (server.address() as AddressInfo).port;

@@ -14,13 +14,23 @@ export const LOCAL_CREDENTIALS = {
   resendApiKey: 're_local_0123456789',
 } as const;
 
-/** Default loopback ports for `npm run dev`; tests pick free ports instead. */
-export const DEFAULT_PORTS = {
-  postgres: 8791,
-  redis: 8792,
-  qstash: 8793,
-  mailbox: 8794,
-  console: 8795,
-} as const;
+/**
+ * Where each service listens relative to the API's port in `npm run dev`: the API on N, the
+ * local cloud on N+4 to N+8 (8791 to 8795 beside the default 8787). Tests pick free ports.
+ */
+const PORT_OFFSETS = { postgres: 4, redis: 5, qstash: 6, mailbox: 7, console: 8 } as const;
 
-export type ServiceName = keyof typeof DEFAULT_PORTS;
+/** The API port `npm run dev` serves on without `--port` or `STRATUS_PORT`. */
+export const DEFAULT_API_PORT = 8787;
+
+/** The local cloud's ports beside an API on `apiPort`. */
+export function servicePorts(apiPort: number): Record<ServiceName, number> {
+  return Object.fromEntries(
+    Object.entries(PORT_OFFSETS).map(([name, offset]) => [name, apiPort + offset]),
+  ) as Record<ServiceName, number>;
+}
+
+/** Default loopback ports of the local cloud, beside the API on {@link DEFAULT_API_PORT}. */
+export const DEFAULT_PORTS = servicePorts(DEFAULT_API_PORT);
+
+export type ServiceName = keyof typeof PORT_OFFSETS;

@@ -33,7 +33,7 @@ export function services() {
   return createMiddleware<AppEnv>(async function services(c, next) {
     const settings = getSettings(c.env);
     c.set('settings', settings);
-    const logger = createLogger(settings.LOG_LEVEL, { request_id: c.get('requestId') });
+    const logger = createLogger(settings, { request_id: c.get('requestId') });
     c.set('logger', logger);
     c.set('db', getDatabase(settings));
     const redis = orMissing(() => getRedis(settings));

@@ -90,7 +90,8 @@ async function sendWithResend(settings: Settings, message: MailMessage): Promise
 /**
  * Sends an e-mail with the provider of `EMAIL_PROVIDER`: `resend` POSTs it to
  * `${RESEND_API_URL}/emails` (Resend, or the local cloud's mailbox), `log` only writes it to
- * the log (its links included, so a developer can follow them).
+ * the log, its one-time tokens redacted like every secret in a log line (read the links in the
+ * local cloud's mailbox).
  *
  * @throws {MailError} when the provider refuses the message; network errors propagate.
  * @example

@@ -1,26 +1,12 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { faultScope } from '../helpers/faults';
-import type { LogLine } from '../helpers/logs';
+import { capturingLogs } from '../helpers/logs';
 import { waitForMail } from '../helpers/mail';
 import { clientIp, loginForm, PASSWORD, uniqueEmail } from '../helpers/users';
 import { API, callWith, readProblem } from '../helpers/worker';
 
 const faults = faultScope();
 afterEach(() => faults.clear());
-
-/** The app's JSON error lines written by `run` (the QStash client also logs its retries, in prose). */
-async function appErrors<T>(run: () => Promise<T>): Promise<{ result: T; lines: LogLine[] }> {
-  const spy = vi.spyOn(console, 'error').mockImplementation(() => undefined);
-  try {
-    const result = await run();
-    const lines = spy.mock.calls
-      .map(([line]) => String(line))
-      .filter((line) => line.startsWith('{'));
-    return { result, lines: lines.map((line) => JSON.parse(line) as LogLine) };
-  } finally {
-    spy.mockRestore();
-  }
-}
 
 const post = (path: string, body: unknown) =>
   callWith({ ...faults.settings, LOG_LEVEL: 'warn' }, `${API}${path}`, {
@@ -33,7 +19,7 @@ describe('QStash down (issue 15)', () => {
   it('still registers the user (201, outage logged); another verification e-mail can be asked for once QStash is back', async () => {
     const email = uniqueEmail('queue-down');
     await faults.set('qstash', { mode: 'down' });
-    const { result: registered, lines } = await appErrors(() =>
+    const { result: registered, lines } = await capturingLogs('error', () =>
       post('/auth/register', {
         email,
         password: PASSWORD,
@@ -67,7 +53,7 @@ describe('QStash down (issue 15)', () => {
       access_token: string;
     };
     await faults.set('qstash', { mode: 'down' });
-    const { result: changed, lines } = await appErrors(() =>
+    const { result: changed, lines } = await capturingLogs('error', () =>
       callWith({ ...faults.settings, LOG_LEVEL: 'warn' }, `${API}/users/me`, {
         method: 'PATCH',
         headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${access_token}` },
@@ -102,7 +88,7 @@ describe('QStash down (issue 15)', () => {
       });
 
     await faults.set('qstash', { mode: 'down' });
-    const refused = await appErrors(change);
+    const refused = await capturingLogs('error', change);
     expect(refused.result.status).toBe(503);
     expect(refused.result.headers.get('Retry-After')).toBe('5');
     expect(await readProblem(refused.result)).toMatchObject({

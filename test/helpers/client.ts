@@ -1,7 +1,6 @@
-import { exports } from 'cloudflare:workers';
 import { hc } from 'hono/client';
 import type { AppType } from '../../src/app';
-import { ORIGIN } from './worker';
+import { ORIGIN, sendToWorker } from './worker';
 
 // #region client
 /**
@@ -13,7 +12,6 @@ import { ORIGIN } from './worker';
  * const me = await response.json(); // typed as UserRead
  */
 export const api = hc<AppType>(ORIGIN, {
-  fetch: (input: RequestInfo | URL, init?: RequestInit) =>
-    exports.default.fetch(new Request(input, init)),
+  fetch: (input: RequestInfo | URL, init?: RequestInit) => sendToWorker(new Request(input, init)),
 }).api.v1;
 // #endregion client

@@ -1,6 +1,8 @@
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
 import worker from '../../src/index';
+import { SECRET_SETTINGS } from '../../src/settings';
+import { registerSecret, watchSecrets } from './leaks';
 
 /** The origin test requests are addressed to. */
 export const ORIGIN = 'http://localhost';
@@ -13,8 +15,11 @@ export const API = '/api/v1';
  * const response = await call('/api/v1/health');
  */
 export function call(path: string, init?: RequestInit): Promise<Response> {
-  return exports.default.fetch(new Request(`${ORIGIN}${path}`, init));
+  return sendToWorker(new Request(`${ORIGIN}${path}`, init));
 }
+
+/** The Worker's real `fetch`, the secrets of each exchange known to the log guard. */
+export const sendToWorker = watchSecrets((request) => exports.default.fetch(request));
 
 /** Settings (the string vars and secrets) to replace in the Worker's environment. */
 export type Overrides = { [K in keyof Env as Env[K] extends string ? K : never]?: string };
@@ -25,7 +30,8 @@ export type Overrides = { [K in keyof Env as Env[K] extends string ? K : never]?
  */
 export function workerWith(overrides: Overrides) {
   const bindings = { ...env, ...overrides };
-  return async (request: Request): Promise<Response> => {
+  for (const name of SECRET_SETTINGS) registerSecret(overrides[name], name);
+  return watchSecrets(async (request) => {
     const ctx = createExecutionContext();
     const response = await worker.fetch(
       request as Request<unknown, IncomingRequestCfProperties>,
@@ -34,7 +40,7 @@ export function workerWith(overrides: Overrides) {
     );
     await waitOnExecutionContext(ctx);
     return response;
-  };
+  });
 }
 
 /** Like {@link call}, with some settings replaced. */

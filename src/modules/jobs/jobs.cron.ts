@@ -36,7 +36,7 @@ export function scheduledHandler(modules: readonly Module[]) {
       );
     }
     const settings = getSettings(env);
-    const logger = createLogger(settings.LOG_LEVEL, { cron: controller.cron });
+    const logger = createLogger(settings, { cron: controller.cron });
     const messageIds = await Promise.all(
       tasks.map((task) =>
         enqueue(
