@@ -10,7 +10,8 @@ import type { AppEnv } from './context';
 import { AppError, problemResponse } from './lib/errors';
 import { createLogger } from './lib/logger';
 import { observe } from './middleware/observe';
-import { API_POLICY, rateLimit } from './middleware/rate-limit';
+import { preflight } from './middleware/preflight';
+import { API_POLICY } from './middleware/rate-limit';
 import { bodyLimit, cors, jsonBody, securityHeaders } from './middleware/security';
 import { services } from './middleware/services';
 import { registerDocs } from './modules/docs/docs.index';
@@ -82,14 +83,15 @@ export function createApp(prefix: string, modules: readonly Module[] = MODULES) 
   app.use(securityHeaders());
   app.use(services());
   app.use(cors());
-  // The default rate limit spares health and the docs (no I/O) and the QStash webhook
+  // The default rate limit, with what authentication and the modules read for the access
+  // token, in one Redis request. It spares health and the docs (no I/O) and the QStash webhook
   // (authenticated by its signature).
   app.use(
     `${prefix}/*`,
     except(
       prefix,
       { paths: ['/health', '/openapi.json', '/docs', '/redoc'], trees: ['/health/', JOBS] },
-      rateLimit(API_POLICY),
+      preflight(API_POLICY, modules),
     ),
   );
   app.use(

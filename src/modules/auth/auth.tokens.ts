@@ -19,15 +19,33 @@ export interface AccessClaims {
   familyId: string;
 }
 
-const secretKey = perSettings((settings) => new TextEncoder().encode(settings.SECRET_KEY));
+/**
+ * The HMAC key, imported once per isolate and secret: given raw bytes, jose would import them
+ * again (`crypto.subtle.importKey`) on every signature and every verification.
+ */
+const secretKey = perSettings((settings) =>
+  crypto.subtle.importKey(
+    'raw',
+    new TextEncoder().encode(settings.SECRET_KEY),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['sign', 'verify'],
+  ),
+);
 
 /** Who issues tokens and who accepts them: this deployment's public URL and its API. */
-function audience(settings: Settings) {
-  return {
-    issuer: settings.PUBLIC_BASE_URL,
-    audience: `${settings.PUBLIC_BASE_URL}${settings.API_V1_PREFIX}`,
-  };
-}
+const audience = perSettings((settings) => ({
+  issuer: settings.PUBLIC_BASE_URL,
+  audience: `${settings.PUBLIC_BASE_URL}${settings.API_V1_PREFIX}`,
+}));
+
+/** What a verification requires, built once per settings. */
+const verifyOptions = perSettings((settings) => ({
+  algorithms: [ALGORITHM],
+  typ: ACCESS_TOKEN_TYPE,
+  ...audience(settings),
+  requiredClaims: ['sub', 'exp', 'nbf', 'iat'],
+}));
 
 /** Signs a short-lived access token (HS256, `typ: at+jwt`, `ACCESS_TOKEN_EXPIRE_MINUTES`). */
 export async function signAccessToken(settings: Settings, claims: AccessClaims): Promise<string> {
@@ -41,7 +59,7 @@ export async function signAccessToken(settings: Settings, claims: AccessClaims):
     .setNotBefore('0s')
     .setExpirationTime(`${settings.ACCESS_TOKEN_EXPIRE_MINUTES}m`)
     .setJti(crypto.randomUUID())
-    .sign(secretKey(settings));
+    .sign(await secretKey(settings));
 }
 
 /**
@@ -50,12 +68,7 @@ export async function signAccessToken(settings: Settings, claims: AccessClaims):
  */
 export async function verifyAccessToken(settings: Settings, token: string): Promise<AccessClaims> {
   try {
-    const { payload } = await jwtVerify(token, secretKey(settings), {
-      algorithms: [ALGORITHM],
-      typ: ACCESS_TOKEN_TYPE,
-      ...audience(settings),
-      requiredClaims: ['sub', 'exp', 'nbf', 'iat'],
-    });
+    const { payload } = await jwtVerify(token, await secretKey(settings), verifyOptions(settings));
     const userId = CANONICAL_ID.test(payload.sub ?? '') ? Number(payload.sub) : Number.NaN;
     const { ver, sid } = payload;
     if (
