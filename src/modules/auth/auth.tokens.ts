@@ -62,11 +62,43 @@ export async function signAccessToken(settings: Settings, claims: AccessClaims):
     .sign(await secretKey(settings));
 }
 
+interface Verified {
+  claims: AccessClaims;
+  /** `nbf` and `exp`, in seconds since the epoch. */
+  notBefore: number;
+  expires: number;
+}
+
+/** Tokens this isolate verified, most recent last: a client sends the same one many times. */
+const verifiedTokens = perSettings(() => new Map<string, Verified>());
+const VERIFIED_TOKENS_KEPT = 1_000;
+
 /**
  * Verifies an access token: signature with the pinned algorithm (no `none`, no RS/HS
- * confusion), `typ`, `iss`, `aud`, `exp` and `nbf`. Anything wrong is a 401.
+ * confusion), `typ`, `iss`, `aud`, `exp` and `nbf`. Anything wrong is a 401. A token this
+ * isolate already verified (the exact string, so the same signature) is only checked against
+ * its `nbf` and `exp` again, as jose checks them: the rest cannot have changed.
  */
 export async function verifyAccessToken(settings: Settings, token: string): Promise<AccessClaims> {
+  const verified = verifiedTokens(settings);
+  const known = verified.get(token);
+  if (known) {
+    const now = Math.floor(Date.now() / 1000);
+    if (known.notBefore <= now && now < known.expires) return known.claims;
+    verified.delete(token);
+  }
+  const { claims, notBefore, expires } = await verify(settings, token);
+  if (verified.size >= VERIFIED_TOKENS_KEPT) {
+    for (const oldest of verified.keys()) {
+      verified.delete(oldest);
+      break;
+    }
+  }
+  verified.set(token, { claims, notBefore, expires });
+  return claims;
+}
+
+async function verify(settings: Settings, token: string): Promise<Verified> {
   try {
     const { payload } = await jwtVerify(token, await secretKey(settings), verifyOptions(settings));
     const userId = CANONICAL_ID.test(payload.sub ?? '') ? Number(payload.sub) : Number.NaN;
@@ -79,7 +111,12 @@ export async function verifyAccessToken(settings: Settings, token: string): Prom
     ) {
       throw new AppError('UNAUTHORIZED', { detail: 'Malformed token claims' });
     }
-    return { userId, version: ver as number, familyId: sid };
+    return {
+      claims: Object.freeze({ userId, version: ver as number, familyId: sid }),
+      // Both required above (`requiredClaims`), and numbers (jose checks them).
+      notBefore: payload.nbf as number,
+      expires: payload.exp as number,
+    };
   } catch (error) {
     if (error instanceof AppError) throw error;
     if (error instanceof joseErrors.JOSEError || error instanceof TypeError) {
