@@ -240,7 +240,7 @@ async function bench(options: BenchOptions): Promise<BenchReport> {
     startup: { ...builds.startup, source: 'wrangler check startup (CPU profile, active time)' },
     hash: { ...hash, loginMinusHealthCpuMs: hashCrossCheck(results) },
   };
-  const budgets = checkBudgets(scenarios, results, measured);
+  const budgets = checkBudgets(scenarios, results, measured, settings.cpuLimitMs);
   return {
     schema: 1,
     date: new Date().toISOString(),

@@ -5,7 +5,7 @@ import { type Settings, SettingsError } from '../settings';
 export type { Redis };
 
 /** How long one Redis REST call may take before it fails (and a rate limit falls back). */
-export const REDIS_TIMEOUT_MS = 2_000;
+const REDIS_TIMEOUT_MS = 2_000;
 
 function createRedis(settings: Settings): Redis {
   const { UPSTASH_REDIS_REST_URL: url, UPSTASH_REDIS_REST_TOKEN: token } = settings;

@@ -88,7 +88,7 @@ function snapshotOf(
 }
 
 /** The version as Redis returns it (the REST client parses `"3"` into `3`), as one type. */
-export const versionOf = (value: unknown): string | null => (value == null ? null : String(value));
+const versionOf = (value: unknown): string | null => (value == null ? null : String(value));
 
 export interface PolicyDeps {
   db: Database;
