@@ -109,7 +109,10 @@ type LimitResult = Awaited<ReturnType<Ratelimit['limit']>>;
  */
 class Limiter extends Ratelimit {
   check(identifier: string, redis: ScriptRunner): Promise<LimitResult> {
-    // The algorithm calls only `evalsha`, then `eval` on NOSCRIPT: a runner is enough.
+    // The algorithm calls only `evalsha`, then `eval` on NOSCRIPT: a runner is enough. The key
+    // is the library's own (its private `getKey`); test/middleware/preflight.test.ts checks that
+    // counters stay shared with `Ratelimit.limit()`. Without analytics and deny lists, a
+    // result's `pending` is always settled: nothing is left for `waitUntil`.
     return this.limiter().limit(
       { ...this.ctx, redis: redis as Redis },
       `${this.prefix}:${identifier}`,
