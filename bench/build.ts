@@ -21,6 +21,8 @@ export interface WranglerSettings {
   keepNames: boolean;
   /** `[vars]`, which the tests see too, under the test bindings. */
   vars: Record<string, unknown>;
+  /** `[limits] cpu_ms`: the CPU a request may use in production; undefined for the default. */
+  cpuLimitMs: number | undefined;
 }
 
 /** Reads `wrangler.toml` with wrangler's own reader, so TOML and defaults are its business. */
@@ -37,6 +39,7 @@ export async function readWranglerSettings(): Promise<WranglerSettings> {
     minify: config.minify ?? false,
     keepNames: config.keep_names ?? true,
     vars: { ...config.vars },
+    cpuLimitMs: config.limits?.cpu_ms,
   };
 }
 

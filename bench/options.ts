@@ -14,6 +14,10 @@ export interface BenchOptions {
   countedRequests: number;
   /** Which Redis the local cloud serves: see `chooseRedis`. */
   redis: 'auto' | 'embedded' | 'server';
+  /** A real PostgreSQL the local cloud serves instead of PGlite (emptied first). */
+  postgresUrl?: string;
+  /** A real Redis the local cloud serves instead of its own choice (`--redis`; emptied first). */
+  redisUrl?: string;
   /** Scenario names to run; empty means all. */
   only: string[];
   /** Write a CPU profile of each loaded scenario's window (see {@link USAGE}). */
@@ -30,6 +34,10 @@ export const USAGE = `npm run bench -- [options]
   --connections <n>  concurrent connections (default 16; the login scenario uses 4)
   --redis <engine>   auto (default): a private redis-server when installed, else the local
                      cloud's embedded engine; or force "server" / "embedded"
+  --postgres <url>   serve this PostgreSQL through the local Neon endpoint instead of PGlite,
+                     as test:services does; its schemas are dropped first (a throwaway one)
+  --redis-url <url>  serve this Redis through the local Upstash endpoint; its database (the
+                     URL's /n) is emptied first
   --only <a,b>       run only these scenarios (the baseline always runs)
   --profile          also write a CPU profile of each measured window next to the JSON
                      (profiles/<scenario>.cpuprofile, for Chrome DevTools or speedscope) and
@@ -66,6 +74,8 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
       warmup: { type: 'string' },
       connections: { type: 'string' },
       redis: { type: 'string', default: 'auto' },
+      postgres: { type: 'string' },
+      'redis-url': { type: 'string' },
       only: { type: 'string' },
       profile: { type: 'boolean', default: false },
       out: { type: 'string' },
@@ -86,6 +96,8 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
     hashes: smoke ? 3 : 10,
     countedRequests: smoke ? 5 : 20,
     redis,
+    postgresUrl: values.postgres,
+    redisUrl: values['redis-url'],
     only:
       values.only
         ?.split(',')

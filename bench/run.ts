@@ -11,6 +11,7 @@ import { dirname, join, relative } from 'node:path';
 import { migrateDatabase } from '../dev/db/migrate';
 import { LOCAL_DATABASE_URL, localCloudBindings } from '../dev/local-cloud/bindings';
 import { startLocalCloud } from '../dev/local-cloud/index';
+import { emptyRedisDatabase, prepareOwnerRole } from '../dev/local-cloud/real-services';
 import { LOCAL_CREDENTIALS } from '../dev/local-cloud/service';
 import { parseSettings } from '../src/settings';
 import { type Builds, buildAll, readWranglerSettings, type WranglerSettings } from './build';
@@ -88,9 +89,16 @@ async function startStack(
   workDir: string,
 ) {
   const pinning = pinCores();
-  const redis = await chooseRedis(options.redis);
+  const redis = options.redisUrl
+    ? { engine: `Redis at ${withoutPassword(options.redisUrl)}`, redisUrl: options.redisUrl }
+    : await chooseRedis(options.redis);
+  if (options.redisUrl) await emptyRedisDatabase(options.redisUrl);
+  const postgresUrl =
+    options.postgresUrl && (await prepareOwnerRole(options.postgresUrl, LOCAL_DATABASE_URL));
   const cloud = await startLocalCloud({
     ports: { postgres: 0, redis: 0, qstash: 0, mailbox: 0, console: 0 },
+    postgresUrl,
+    databaseUrl: postgresUrl ? LOCAL_DATABASE_URL : undefined,
     redisUrl: redis.redisUrl,
     qstashDelivery: 'pull',
   });
@@ -133,10 +141,19 @@ async function startStack(
   };
   const environment = {
     pinning: pinning.description,
-    database: 'PGlite, in memory, in the benchmark process',
+    database: options.postgresUrl
+      ? `PostgreSQL at ${withoutPassword(options.postgresUrl)} (own process, not pinned)`
+      : 'PGlite, in memory, in the benchmark process',
     redis: redis.engine,
   };
   return { probes, hashProbe: origin('hash-probe'), environment };
+}
+
+/** A service URL as the report may show it. */
+function withoutPassword(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.href;
 }
 
 /** A profiler on the app and one on the baseline; profiles go next to the JSON report. */
@@ -223,7 +240,7 @@ async function bench(options: BenchOptions): Promise<BenchReport> {
     startup: { ...builds.startup, source: 'wrangler check startup (CPU profile, active time)' },
     hash: { ...hash, loginMinusHealthCpuMs: hashCrossCheck(results) },
   };
-  const budgets = checkBudgets(scenarios, results, measured);
+  const budgets = checkBudgets(scenarios, results, measured, settings.cpuLimitMs);
   return {
     schema: 1,
     date: new Date().toISOString(),

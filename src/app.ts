@@ -10,7 +10,8 @@ import type { AppEnv } from './context';
 import { AppError, problemResponse } from './lib/errors';
 import { createLogger } from './lib/logger';
 import { observe } from './middleware/observe';
-import { API_POLICY, rateLimit, underApiPolicy } from './middleware/rate-limit';
+import { preflight } from './middleware/preflight';
+import { API_POLICY, underApiPolicy } from './middleware/rate-limit';
 import { bodyLimit, cors, jsonBody, securityHeaders } from './middleware/security';
 import { services } from './middleware/services';
 import { registerLinkPages } from './modules/auth/auth.pages';
@@ -75,10 +76,11 @@ export function createApp(prefix: string, modules: readonly Module[] = MODULES) 
   app.use(securityHeaders());
   app.use(services());
   app.use(cors());
-  // The default rate limit, on every API route but those of API_POLICY_EXEMPT.
+  // The default rate limit, with what authentication and the modules read for the access
+  // token, in one Redis request, on every API route but those of API_POLICY_EXEMPT.
   app.use(
     `${prefix}/*`,
-    only((path) => underApiPolicy(prefix, path), rateLimit(API_POLICY)),
+    only((path) => underApiPolicy(prefix, path), preflight(API_POLICY, modules)),
   );
   app.use(
     methodNotAllowed({

@@ -1,6 +1,6 @@
 import type { Logger } from './lib/logger';
 import type { AccessClaims } from './modules/auth/auth.tokens';
-import type { AuthzSnapshot } from './modules/rbac/rbac.policy';
+import type { Preflight } from './modules/preflight';
 import type { CachedUser } from './modules/users/users.service';
 import type { Cache } from './platform/cache';
 import type { Database } from './platform/db/client';
@@ -26,8 +26,8 @@ export interface AppVariables {
   user?: CachedUser;
   /** The verified claims of the access token that authenticated the request. */
   auth?: AccessClaims;
-  /** What authentication read for authorization: the policy version and the user's roles. */
-  authz?: AuthzSnapshot | 'redis-down';
+  /** What the request's one Redis round trip read for its access token (`preflight()`). */
+  preflight?: Preflight;
 }
 
 /** The Hono environment of every router in the app. */

@@ -1,9 +1,8 @@
-import { Redis } from 'ioredis';
-import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { migrateDatabase } from '../dev/db/migrate';
 import { LOCAL_DATABASE_URL } from '../dev/local-cloud/bindings';
 import { startLocalCloud } from '../dev/local-cloud/index';
+import { emptyRedisDatabase, prepareOwnerRole } from '../dev/local-cloud/real-services';
 import { SECRET_SETTINGS } from '../src/settings';
 import { failOnLeaks, installLogGuard, registerSecret } from './helpers/leaks';
 import { testBindings } from './test-env';
@@ -49,57 +48,4 @@ export default async function setup(project: TestProject) {
     await cloud.close();
     failOnLeaks();
   };
-}
-
-/**
- * As the superuser of `adminUrl`: creates the role of `ownerUrl` (login, not superuser) if
- * missing, empties the database and gives that role its `public` schema.
- *
- * @returns `adminUrl` with the owner's credentials: what the endpoint connects with.
- */
-async function prepareOwnerRole(adminUrl: string, ownerUrl: string): Promise<string> {
-  const owner = new URL(ownerUrl);
-  const role = decodeURIComponent(owner.username);
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    const ident = (name: string) => admin.escapeIdentifier(name);
-    const [{ database }] = (await admin.query('SELECT current_database() AS database')).rows;
-    try {
-      await admin.query(
-        `CREATE ROLE ${ident(role)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD ${admin.escapeLiteral(decodeURIComponent(owner.password))}`,
-      );
-    } catch (error) {
-      // Roles belong to the whole server: another run may have created it meanwhile.
-      if (
-        !(
-          error instanceof Error &&
-          'code' in error &&
-          ['42710', '23505'].includes(String(error.code))
-        )
-      )
-        throw error;
-    }
-    await admin.query('DROP SCHEMA IF EXISTS drizzle CASCADE');
-    await admin.query('DROP SCHEMA IF EXISTS public CASCADE');
-    await admin.query(`CREATE SCHEMA public AUTHORIZATION ${ident(role)}`);
-    await admin.query(`GRANT CONNECT, CREATE ON DATABASE ${ident(database)} TO ${ident(role)}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(adminUrl);
-  url.username = owner.username;
-  url.password = owner.password;
-  return url.href;
-}
-
-/** `FLUSHDB` on the database the URL names (its path, `/15`), leaving the others alone. */
-async function emptyRedisDatabase(url: string): Promise<void> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await redis.connect();
-    await redis.flushdb();
-  } finally {
-    redis.disconnect();
-  }
 }

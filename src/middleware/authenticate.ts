@@ -1,16 +1,13 @@
 import type { Context } from 'hono';
-import { getCookie } from 'hono/cookie';
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv, AuthedEnv } from '../context';
 import { AppError } from '../lib/errors';
-import { authCookieName } from '../modules/auth/auth.cookies';
 import * as authSessions from '../modules/auth/auth.sessions';
 import type { Settings } from '../settings';
+import { presentedToken } from './preflight';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const CHALLENGE = { 'WWW-Authenticate': 'Bearer' };
-/** RFC 6750's `Bearer b64token`, and nothing after it. */
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
 
 /** Origins a cookie-authenticated change may come from: the API's own and the CORS list. */
 function isAllowedOrigin(settings: Settings, origin: string | undefined): boolean {
@@ -55,27 +52,27 @@ export function requireAllowedOrigin() {
  */
 export function authenticate() {
   return createMiddleware<AuthedEnv>(async function authenticate(c, next) {
-    const settings = c.get('settings');
-    const header = c.req.header('Authorization');
-    let token: string | undefined;
-    if (header) {
-      token = BEARER.exec(header)?.[1];
-      if (!token) {
-        throw new AppError('UNAUTHORIZED', {
-          detail: 'Expected a Bearer token',
-          headers: CHALLENGE,
-        });
-      }
-    } else {
-      token = getCookie(c, authCookieName(settings));
-      if (token && !SAFE_METHODS.has(c.req.method)) checkOrigin(c);
+    const { token, from } = presentedToken(c);
+    if (from === 'header' && !token) {
+      throw new AppError('UNAUTHORIZED', { detail: 'Expected a Bearer token', headers: CHALLENGE });
     }
+    if (from === 'cookie' && !SAFE_METHODS.has(c.req.method)) checkOrigin(c);
     if (!token) throw new AppError('UNAUTHORIZED', { headers: CHALLENGE });
     try {
-      const { user, claims, authz } = await authSessions.authenticate(c.var, token);
+      const { user, preflight } = await authSessions.authenticate(
+        {
+          db: c.get('db'),
+          redis: c.get('redis'),
+          settings: c.get('settings'),
+          logger: c.get('logger'),
+          cache: c.get('cache'),
+        },
+        token,
+        c.get('preflight'),
+      );
       c.set('user', user);
-      c.set('auth', claims);
-      c.set('authz', authz);
+      c.set('auth', preflight.claims);
+      c.set('preflight', preflight);
     } catch (error) {
       if (error instanceof AppError && error.code === 'UNAUTHORIZED') {
         throw new AppError('UNAUTHORIZED', {

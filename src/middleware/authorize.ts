@@ -5,7 +5,7 @@ import { AppError } from '../lib/errors';
 import { type Access, accessOf, allows, effectiveRoles } from '../modules/rbac/rbac.policy';
 
 function access(c: Context<AuthedEnv>): Promise<Access> {
-  return accessOf(c.var, c.get('user').id, c.get('authz'));
+  return accessOf(c.var, c.get('user').id, c.get('preflight'));
 }
 
 /**

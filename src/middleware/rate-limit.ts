@@ -5,7 +5,7 @@ import type { AppEnv } from '../context';
 import { AppError } from '../lib/errors';
 import { perSettings } from '../lib/per-settings';
 import { clientIp } from '../lib/request-meta';
-import { getRedis, REDIS_TIMEOUT_MS } from '../platform/redis';
+import { getRedis, type Redis, type RedisBatch } from '../platform/redis';
 import { type Settings, SettingsError } from '../settings';
 
 type Window = `${number} ${'ms' | 's' | 'm' | 'h' | 'd'}`;
@@ -118,19 +118,43 @@ function network<E extends AppEnv>(c: Context<E>): string {
  */
 const blocked = new Map<string, number>();
 
-const limiters = perSettings(() => new WeakMap<RateLimitPolicy, Ratelimit>());
+/** What the sliding window asks of Redis (`safeEval` in `@upstash/ratelimit`): scripts only. */
+type ScriptRunner = Pick<Redis, 'evalsha' | 'eval'>;
 
-function limiterFor(settings: Settings, policy: RateLimitPolicy): Ratelimit {
+type LimitResult = Awaited<ReturnType<Ratelimit['limit']>>;
+
+/**
+ * `@upstash/ratelimit`'s own limiter (its algorithm, Lua script, Redis keys and block cache),
+ * checked through a client given per call: the isolate's client, or a {@link RedisBatch} that
+ * carries the check in a request with other commands. Counters are the same either way, and
+ * those of any other `Ratelimit` with this prefix and window. Its `limit()` is not used: it
+ * races every check against a timer of its own, where the client's timeout already bounds it.
+ */
+class Limiter extends Ratelimit {
+  check(identifier: string, redis: ScriptRunner): Promise<LimitResult> {
+    // The algorithm calls only `evalsha`, then `eval` on NOSCRIPT: a runner is enough. The key
+    // is the library's own (its private `getKey`); test/middleware/preflight.test.ts checks that
+    // counters stay shared with `Ratelimit.limit()`. Without analytics and deny lists, a
+    // result's `pending` is always settled: nothing is left for `waitUntil`.
+    return this.limiter().limit(
+      { ...this.ctx, redis: redis as Redis },
+      `${this.prefix}:${identifier}`,
+    );
+  }
+}
+
+const limiters = perSettings(() => new WeakMap<RateLimitPolicy, Limiter>());
+
+function limiterFor(settings: Settings, policy: RateLimitPolicy): Limiter {
   const forSettings = limiters(settings);
   let limiter = forSettings.get(policy);
   if (!limiter) {
     const limit = typeof policy.limit === 'function' ? policy.limit(settings) : policy.limit;
-    limiter = new Ratelimit({
+    limiter = new Limiter({
       redis: getRedis(settings),
       limiter: Ratelimit.slidingWindow(limit, policy.window),
       prefix: `ratelimit:${policy.name}`,
       ephemeralCache: blocked,
-      timeout: REDIS_TIMEOUT_MS,
       analytics: false,
     });
     forSettings.set(policy, limiter);
@@ -199,17 +223,48 @@ export async function limit<E extends AppEnv>(
   account?: string,
 ) {
   const identifier = await identify(c, policy, account);
-  let result: Awaited<ReturnType<Ratelimit['limit']>>;
+  const checked = limiterFor(c.get('settings'), policy).check(identifier, c.get('redis'));
+  await enforce(c, policy, checked);
+}
+
+/**
+ * {@link limit} for a policy keyed on the network, the user or a function of the request,
+ * with its Redis request riding in `batch`: call it before `batch.send()`, and await the
+ * function it returns after. A client already blocked is refused at once, adding nothing to
+ * the batch (so a batch holding only other reads need not be sent).
+ *
+ * @example
+ * const batch = new RedisBatch(c.get('redis'));
+ * const settle = await limitIn(c, API_POLICY, batch);
+ * const user = batch.get(key);
+ * await batch.send();
+ * await settle();
+ */
+export async function limitIn<E extends AppEnv>(
+  c: Context<E>,
+  policy: RateLimitPolicy,
+  batch: RedisBatch,
+): Promise<() => Promise<void>> {
+  const identifier = await identify(c, policy, undefined);
+  const before = batch.size;
+  const checked = limiterFor(c.get('settings'), policy).check(identifier, batch);
+  const settle = () => enforce(c, policy, checked);
+  if (batch.size === before) await settle();
+  return settle;
+}
+
+/** Applies a check's result: the RateLimit-* headers, 429 over the limit, the failure policy. */
+async function enforce<E extends AppEnv>(
+  c: Context<E>,
+  policy: RateLimitPolicy,
+  checked: Promise<LimitResult>,
+) {
+  let result: LimitResult;
   try {
-    result = await limiterFor(c.get('settings'), policy).limit(identifier);
+    result = await checked;
   } catch (error) {
     return unavailable(c, policy, error);
   }
-  // On its own timeout the library answers "allowed": that is Redis being unreachable too.
-  if (result.reason === 'timeout') {
-    return unavailable(c, policy, new Error(`Redis did not answer in ${REDIS_TIMEOUT_MS} ms`));
-  }
-  c.executionCtx.waitUntil(result.pending);
 
   const resetSeconds = Math.max(0, Math.ceil((result.reset - Date.now()) / 1000));
   const headers = {

@@ -3,6 +3,7 @@ import type { Schema } from 'hono';
 import type { ZodType } from 'zod';
 import type { AppEnv } from '../context';
 import type { ErrorSpec } from '../lib/errors';
+import type { AccessClaims } from './auth/auth.tokens';
 import type { Task, TaskName } from './jobs/jobs.tasks';
 
 /**
@@ -24,6 +25,12 @@ export interface Module<S extends Schema = Schema> {
   tasks?: Record<string, Task<ZodType>>;
   /** Cron expression → tasks to enqueue when it fires; each must also be in `wrangler.toml`. */
   crons?: Record<string, readonly TaskName[]>;
+  /**
+   * Redis keys the module reads on every request that presents a valid access token, from the
+   * token's claims. They are read (`GET`) in the request's one Redis round trip, with the
+   * default rate limit, and the module finds their values in `c.get('preflight')`.
+   */
+  preflight?: (claims: AccessClaims) => readonly string[];
 }
 
 /**

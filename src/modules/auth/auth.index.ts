@@ -4,6 +4,7 @@ import { defineModule } from '../module';
 import { authErrors } from './auth.errors';
 import * as handlers from './auth.handlers';
 import * as routes from './auth.routes';
+import { sessionKeys } from './auth.sessions';
 import { authTasks } from './auth.tasks';
 
 const router = createRouter();
@@ -30,4 +31,5 @@ export const authModule = defineModule({
   tasks: authTasks,
   // Hourly.
   crons: { '0 * * * *': ['cleanup_expired_tokens'] },
+  preflight: sessionKeys,
 });

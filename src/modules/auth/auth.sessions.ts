@@ -4,19 +4,15 @@ import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import { AppError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import type { RequestMeta } from '../../lib/request-meta';
+import { readPreflight } from '../../middleware/preflight';
 import type { Cache } from '../../platform/cache';
 import { generateToken, hashToken } from '../../platform/crypto/tokens';
 import type { Database } from '../../platform/db/client';
 import { sessions, users } from '../../platform/db/schema';
-import type { Redis } from '../../platform/redis';
+import { type Redis, RedisBatch } from '../../platform/redis';
 import type { Settings } from '../../settings';
 import { auditFrom, auditInsert } from '../audit/audit.service';
-import {
-  type AuthzSnapshot,
-  POLICY_VERSION_KEY,
-  userRolesKey,
-  versionOf,
-} from '../rbac/rbac.policy';
+import type { Preflight } from '../preflight';
 import * as usersService from '../users/users.service';
 import { type AccessClaims, signAccessToken, verifyAccessToken } from './auth.tokens';
 
@@ -302,45 +298,46 @@ export async function listSessions(
 
 export interface Authenticated {
   user: usersService.CachedUser;
-  claims: AccessClaims;
-  /** The policy version and the user's cached roles, read in the same round trip. */
-  authz: AuthzSnapshot | 'redis-down';
+  /** What the token's Redis round trip read, with its verified claims. */
+  preflight: Preflight;
 }
 
+/** What authentication reads in Redis for a token: the cached user and the session's mark. */
+export const sessionKeys = (claims: AccessClaims) => [
+  usersService.userCacheKey(claims.userId),
+  revokedSessionKey(claims.familyId),
+];
+
 /**
- * Resolves an access token to its user. One Redis request (the cached user, the session's
- * revocation mark, and for authorization the policy version and the user's roles, pipelined)
- * when the user is cached; otherwise one database query that also
- * checks the session, whose result is cached. The lookup shows as `Server-Timing: cache`.
+ * Resolves an access token to its user. When `preflight()` read the token's keys (the request's
+ * one Redis round trip, with the default rate limit), no other Redis request; otherwise one
+ * (the cached user and the session's revocation mark). On a miss, one database query that
+ * also checks the session, whose result is cached. The lookup shows as `Server-Timing: cache`.
  * Refused: a revoked session, a deleted or inactive user, and a token older than the user's
  * last password change or logout-all.
  */
 export async function authenticate(
   deps: AuthDeps & { cache: Cache },
   token: string,
+  read?: Preflight,
 ): Promise<Authenticated> {
-  const claims = await verifyAccessToken(deps.settings, token);
+  let preflight = read;
+  if (preflight?.token !== token) {
+    const claims = await verifyAccessToken(deps.settings, token);
+    preflight = await readPreflight(new RedisBatch(deps.redis), token, claims, sessionKeys(claims));
+  }
+  const { claims, reads } = preflight;
   let user: usersService.CachedUser | null = null;
-  let redisUp = true;
-  let authz: AuthzSnapshot | 'redis-down' = 'redis-down';
-  const start = performance.now();
-  try {
-    const [cached, revoked, policyVersion, roles] = await deps.redis
-      .pipeline()
-      .get<usersService.CachedUser>(usersService.userCacheKey(claims.userId))
-      .exists(revokedSessionKey(claims.familyId))
-      .get(POLICY_VERSION_KEY)
-      .get<string[]>(userRolesKey(claims.userId))
-      .exec<[usersService.CachedUser | null, number, unknown, string[] | null]>();
-    deps.cache.report(cached ? 'hit' : 'miss', performance.now() - start);
-    if (revoked) throw new AppError('UNAUTHORIZED', { detail: 'The session has ended' });
-    user = cached;
-    authz = { policyVersion: versionOf(policyVersion), roles };
-  } catch (error) {
-    if (error instanceof AppError) throw error;
+  if (reads) {
+    const cached = reads.get(usersService.userCacheKey(claims.userId));
+    deps.cache.report(cached ? 'hit' : 'miss', preflight.durationMs);
+    if (reads.get(revokedSessionKey(claims.familyId))) {
+      throw new AppError('UNAUTHORIZED', { detail: 'The session has ended' });
+    }
+    user = (cached as usersService.CachedUser | null | undefined) ?? null;
+  } else {
     // Reported (and logged) as a cache error; the database answers instead.
-    redisUp = false;
-    deps.cache.report('error', performance.now() - start, error);
+    deps.cache.report('error', preflight.durationMs, preflight.error);
   }
   if (!user) {
     const [row] = await deps.db
@@ -358,10 +355,10 @@ export async function authenticate(
       .limit(1);
     if (!row) throw new AppError('UNAUTHORIZED', { detail: 'The session has ended' });
     user = usersService.toCachedUser(row.user);
-    if (redisUp) await usersService.cacheUser(deps, user).catch(() => undefined);
+    if (reads) await usersService.cacheUser(deps, user).catch(() => undefined);
   }
   if (!user.is_active || user.token_version !== claims.version) {
     throw new AppError('UNAUTHORIZED', { detail: 'The token has been revoked' });
   }
-  return { user, claims, authz };
+  return { user, preflight };
 }

@@ -21,7 +21,7 @@ async function readerOf(c: Context<AuthedEnv>): Promise<postsService.Reader> {
   const user = c.get('user');
   const editor =
     user.is_superuser ||
-    (await allows(await accessOf(c.var, user.id, c.get('authz')), 'posts', 'update'));
+    (await allows(await accessOf(c.var, user.id, c.get('preflight')), 'posts', 'update'));
   return { id: user.id, is_superuser: user.is_superuser, editor };
 }
 

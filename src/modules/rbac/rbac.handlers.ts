@@ -4,7 +4,7 @@ import type * as routes from './rbac.routes';
 import * as rbacService from './rbac.service';
 
 export const getMyAccess: AppRouteHandler<typeof routes.getMyAccess> = async (c) =>
-  c.json(await rbacService.myAccess(c.var, c.get('user'), c.get('authz')), 200);
+  c.json(await rbacService.myAccess(c.var, c.get('user'), c.get('preflight')), 200);
 
 export const listRoles: AppRouteHandler<typeof routes.listRoles> = async (c) =>
   c.json(await rbacService.listRoles(c.var), 200);

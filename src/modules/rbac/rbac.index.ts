@@ -3,6 +3,7 @@ import { noStore } from '../../middleware/security';
 import { defineModule } from '../module';
 import { rbacErrors } from './rbac.errors';
 import * as handlers from './rbac.handlers';
+import { authzKeys } from './rbac.policy';
 import * as routes from './rbac.routes';
 
 const router = createRouter();
@@ -23,4 +24,5 @@ export const rbacModule = defineModule({
     .openapi(routes.addUserRole, handlers.addUserRole)
     .openapi(routes.removeUserRole, handlers.removeUserRole),
   errors: rbacErrors,
+  preflight: authzKeys,
 });

@@ -12,6 +12,8 @@ import type { Database } from '../../platform/db/client';
 import { casbinRule } from '../../platform/db/schema';
 import type { Redis } from '../../platform/redis';
 import type { Settings } from '../../settings';
+import type { AccessClaims } from '../auth/auth.tokens';
+import type { Preflight } from '../preflight';
 
 // The authorization policy. Subjects are users, written `user:<id>`, and roles, written by
 // their plain names (`editor`); a role name has no colon, so the two never collide. Rules live
@@ -21,8 +23,8 @@ import type { Settings } from '../../settings';
 // Casbin enforcer. Users' own roles are not loaded into it: loading every `g, user:…` row makes
 // building the enforcer grow with the user base (about 50 ms of CPU for 2,000 users, seconds for
 // 20,000), and a new account would force every isolate to rebuild. A request reads its user's
-// roles from Redis in the authentication's pipelined round trip instead (the database on a miss),
-// and asks the enforcer about each role.
+// roles from Redis in the request's one round trip instead (the module's `preflight` keys; the
+// database on a miss), and asks the enforcer about each role.
 
 /** The RBAC model: a request is allowed when one of the subject's roles holds the permission. */
 const MODEL = `
@@ -54,17 +56,39 @@ export const USER_ROLES_TTL_SECONDS = 300;
 /** The Casbin subject of a user. */
 export const userSubject = (userId: number) => `user:${userId}`;
 
+/** What authorization reads in the request's one Redis round trip (the module's `preflight`). */
+export const authzKeys = (claims: AccessClaims) => [
+  POLICY_VERSION_KEY,
+  userRolesKey(claims.userId),
+];
+
 /**
- * What authentication's Redis round trip read for authorization: the policy version (null
+ * What the request's Redis round trip read for authorization: the policy version (null
  * before the first change) and the user's cached roles (null when not cached).
  */
-export interface AuthzSnapshot {
+interface AuthzSnapshot {
   policyVersion: string | null;
   roles: string[] | null;
 }
 
+/** The user's snapshot in `preflight`; undefined when it did not read this user's keys. */
+function snapshotOf(
+  preflight: Preflight | undefined,
+  userId: number,
+): AuthzSnapshot | 'redis-down' | undefined {
+  if (preflight?.claims.userId !== userId) return undefined;
+  const { reads } = preflight;
+  if (!reads) return 'redis-down';
+  const roles = userRolesKey(userId);
+  if (!reads.has(POLICY_VERSION_KEY) || !reads.has(roles)) return undefined;
+  return {
+    policyVersion: versionOf(reads.get(POLICY_VERSION_KEY)),
+    roles: (reads.get(roles) as string[] | null) ?? null,
+  };
+}
+
 /** The version as Redis returns it (the REST client parses `"3"` into `3`), as one type. */
-export const versionOf = (value: unknown): string | null => (value == null ? null : String(value));
+const versionOf = (value: unknown): string | null => (value == null ? null : String(value));
 
 export interface PolicyDeps {
   db: Database;
@@ -273,16 +297,17 @@ export interface Access {
 }
 
 /**
- * The user's roles and a current enforcer. `snapshot` is what authentication's round trip read
- * (`'redis-down'` when Redis failed): with the roles cached and the version unchanged, this costs
- * no I/O. On a miss the roles come from the database (one query) and are cached, unless a writer
- * cached newer ones meanwhile (NX).
+ * The user's roles and a current enforcer. `preflight` is what the request's Redis round trip
+ * read: with the roles cached and the version unchanged, this costs no I/O. On a miss the roles
+ * come from the database (one query) and are cached, unless a writer cached newer ones
+ * meanwhile (NX).
  */
 export async function accessOf(
   deps: PolicyDeps,
   userId: number,
-  snapshot: AuthzSnapshot | 'redis-down' | undefined,
+  preflight: Preflight | undefined,
 ): Promise<Access> {
+  const snapshot = snapshotOf(preflight, userId);
   const seen =
     snapshot === 'redis-down' || snapshot === undefined
       ? snapshot

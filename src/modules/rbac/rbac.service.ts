@@ -5,9 +5,9 @@ import type { Database } from '../../platform/db/client';
 import { casbinRule, users } from '../../platform/db/schema';
 import type { Settings } from '../../settings';
 import { auditInsert } from '../audit/audit.service';
+import type { Preflight } from '../preflight';
 import type { CachedUser } from '../users/users.service';
 import {
-  type AuthzSnapshot,
   accessOf,
   bumpPolicyVersion,
   effectivePermissions,
@@ -286,9 +286,9 @@ export async function revokePermission(
 export async function myAccess(
   deps: RbacDeps,
   user: Pick<CachedUser, 'id' | 'is_superuser'>,
-  snapshot: AuthzSnapshot | 'redis-down' | undefined,
+  preflight: Preflight | undefined,
 ) {
-  const access = await accessOf(deps, user.id, snapshot);
+  const access = await accessOf(deps, user.id, preflight);
   const permissions = await effectivePermissions(access);
   return {
     roles: await effectiveRoles(access),
