@@ -38,6 +38,11 @@ export default async function setup(project: TestProject) {
   await migrateDatabase({ databaseUrl: LOCAL_DATABASE_URL, fetchEndpoint: cloud.urls.postgres });
   project.provide('localCloud', cloud.urls);
   project.provide('postgresAdminUrl', postgresUrl ?? null);
+  project.provide('fastCheck', {
+    seed: process.env.FC_SEED ?? null,
+    path: process.env.FC_PATH ?? null,
+    runs: process.env.FC_RUNS ?? null,
+  });
   return () => cloud.close();
 }
 

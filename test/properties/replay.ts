@@ -1,0 +1,45 @@
+import fc from 'fast-check';
+import { inject } from 'vitest';
+
+/** The seed properties run with unless `FC_SEED` gives another: CI runs the same cases every time. */
+export const DEFAULT_SEED = 15;
+
+/**
+ * fast-check's parameters for a property of `numRuns` runs, with the shell's `FC_SEED`,
+ * `FC_PATH` (replay one counterexample) and `FC_RUNS` taking precedence.
+ */
+export function propertyParameters<T>(numRuns: number): fc.Parameters<T> {
+  const { seed, path, runs } = inject('fastCheck');
+  return {
+    seed: seed ? Number(seed) : DEFAULT_SEED,
+    numRuns: runs ? Number(runs) : numRuns,
+    ...(path && { path }),
+  };
+}
+
+/** The command that replays the failure of `details` in the test named `test` of `file`. */
+export function replayCommand(
+  details: { seed: number; counterexamplePath: string | null },
+  file: string,
+  test: string,
+) {
+  return `FC_SEED=${details.seed} FC_PATH=${details.counterexamplePath} npx vitest run ${file} -t ${JSON.stringify(test)}`;
+}
+
+/**
+ * Runs `property` and, when it fails, throws fast-check's report (the counterexample, its
+ * seed and path) followed by the command that replays it.
+ *
+ * @example
+ * await checkProperty(fc.asyncProperty(request, send), { numRuns: 200, file, test: 'GET /items' });
+ */
+export async function checkProperty<T>(
+  property: fc.IAsyncProperty<T>,
+  options: { numRuns: number; file: string; test: string },
+): Promise<void> {
+  const details = await fc.check(property, propertyParameters<T>(options.numRuns));
+  if (details.failed) {
+    const report = await fc.asyncDefaultReportMessage(details);
+    throw new Error(`${report}\n\nReplay: ${replayCommand(details, options.file, options.test)}`);
+  }
+}
