@@ -92,9 +92,28 @@ export function errorResponses(...codes: ErrorCode[]): Record<never, never> {
 }
 
 /**
+ * The codes the app answers before a route's handler, whatever the route: a body over
+ * `MAX_BODY_SIZE`, malformed JSON (parsed for every route), and on routes that take a body a
+ * media type they do not accept (or a form that cannot be parsed); on routes with path
+ * parameters, an empty parameter that matches no route.
+ */
+function globalErrors(route: RouteConfig): ErrorCode[] {
+  const content = route.request?.body?.content ?? {};
+  const form = Object.keys(content).some((type) => type.includes('form'));
+  return [
+    'PAYLOAD_TOO_LARGE',
+    'MALFORMED_JSON',
+    ...(Object.keys(content).length > 0 ? (['UNSUPPORTED_MEDIA_TYPE'] as const) : []),
+    ...(form ? (['BAD_REQUEST'] as const) : []),
+    ...(route.path.includes('{') ? (['NOT_FOUND'] as const) : []),
+  ];
+}
+
+/**
  * Replaces the codes {@link errorResponses} left in each route of `registry` with problem
- * responses grouped by status (`401: UNAUTHORIZED`, `403: FORBIDDEN | ORIGIN_NOT_ALLOWED` …).
- * An unknown code fails here, loudly: its module is not part of the app.
+ * responses grouped by status (`401: UNAUTHORIZED`, `403: FORBIDDEN | ORIGIN_NOT_ALLOWED` …),
+ * adding those every route may answer before its handler runs. An unknown code fails here,
+ * loudly: its module is not part of the app.
  */
 export function documentErrorResponses(registry: OpenAPIHono['openAPIRegistry']) {
   for (const definition of registry.definitions) {
@@ -106,6 +125,7 @@ export function documentErrorResponses(registry: OpenAPIHono['openAPIRegistry'])
     const byStatus = new Map<number, ErrorCode[]>();
     for (const code of new Set<ErrorCode>([
       ...codes,
+      ...globalErrors(definition.route),
       'VALIDATION_ERROR',
       'INTERNAL_ERROR',
       'DATABASE_UNAVAILABLE',

@@ -13,6 +13,7 @@ export function propertyParameters<T>(numRuns: number): fc.Parameters<T> {
   return {
     seed: seed ? Number(seed) : DEFAULT_SEED,
     numRuns: runs ? Number(runs) : numRuns,
+    includeErrorInReport: true,
     ...(path && { path }),
   };
 }
