@@ -42,6 +42,7 @@ export default async function setup(project: TestProject) {
     seed: process.env.FC_SEED ?? null,
     path: process.env.FC_PATH ?? null,
     runs: process.env.FC_RUNS ?? null,
+    replayPath: process.env.FC_REPLAY_PATH ?? null,
   });
   return () => cloud.close();
 }

@@ -18,13 +18,18 @@ export function propertyParameters<T>(numRuns: number): fc.Parameters<T> {
   };
 }
 
-/** The command that replays the failure of `details` in the test named `test` of `file`. */
+/**
+ * The command that replays the failure of `details` in the test named `test` of `file`; a
+ * failing command sequence also needs its `replayPath`, which fast-check prints with it.
+ */
 export function replayCommand(
   details: { seed: number; counterexamplePath: string | null },
   file: string,
   test: string,
+  replayPath?: string,
 ) {
-  return `FC_SEED=${details.seed} FC_PATH=${details.counterexamplePath} npx vitest run ${file} -t ${JSON.stringify(test)}`;
+  const commands = replayPath ? ` FC_REPLAY_PATH=${replayPath}` : '';
+  return `FC_SEED=${details.seed} FC_PATH=${details.counterexamplePath}${commands} npx vitest run ${file} -t ${JSON.stringify(test)}`;
 }
 
 /**
@@ -40,7 +45,9 @@ export async function checkProperty<T>(
 ): Promise<void> {
   const details = await fc.check(property, propertyParameters<T>(options.numRuns));
   if (details.failed) {
-    const report = await fc.asyncDefaultReportMessage(details);
-    throw new Error(`${report}\n\nReplay: ${replayCommand(details, options.file, options.test)}`);
+    const report = (await fc.asyncDefaultReportMessage(details)) ?? '';
+    const replayPath = /replayPath="([^"]+)"/.exec(report)?.[1];
+    const command = replayCommand(details, options.file, options.test, replayPath);
+    throw new Error(`${report}\n\nReplay: ${command}`);
   }
 }
