@@ -217,7 +217,7 @@ function invalidString(schema: JsonSchema): fc.Arbitrary<unknown>[] {
     out.push(text({ minLength, maxLength }).filter((value) => !regex.test(value)));
   }
   if (format === 'email') out.push(fc.constantFrom('not-an-email', 'a@', '@b.c', 'a b@c.d'));
-  if (format === 'uri') out.push(fc.constantFrom('not a uri', '//no-scheme', 'https://'));
+  if (format === 'uri') out.push(fc.constantFrom('not a uri', '//no-scheme', 'a b:c'));
   if (format === 'uuid') out.push(fc.constantFrom('not-a-uuid', '123', '00000000-0000'));
   if (format === 'date-time') {
     out.push(fc.constantFrom('yesterday', '2024-13-01T00:00:00Z', '2024-01-01', '1e9'));
@@ -236,7 +236,7 @@ function invalidNumber(schema: JsonSchema, integer: boolean): fc.Arbitrary<unkno
   if (exclusiveMaximum !== undefined) {
     out.push(fc.integer({ min: Math.ceil(exclusiveMaximum), max: 2 ** 53 }));
   }
-  if (integer) out.push(fc.constantFrom(0.5, 1.25, -3.5, 1e21));
+  if (integer) out.push(fc.constantFrom(0.5, 1.25, -3.5));
   return out;
 }
 
