@@ -3,7 +3,7 @@ import { type ErrorCode, errorSpec } from '../../src/lib/errors';
 import { API, call, securityHeaderViolations } from '../helpers/worker';
 import { type JsonSchema, resolveRefs } from './json-schema-arbitrary';
 
-export interface Parameter {
+interface Parameter {
   name: string;
   in: 'path' | 'query' | 'header' | 'cookie';
   required: boolean;

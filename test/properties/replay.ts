@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { inject } from 'vitest';
 
 /** The seed properties run with unless `FC_SEED` gives another: CI runs the same cases every time. */
-export const DEFAULT_SEED = 15;
+const DEFAULT_SEED = 15;
 
 /**
  * fast-check's parameters for a property of `numRuns` runs, with the shell's `FC_SEED`,
@@ -22,7 +22,7 @@ export function propertyParameters<T>(numRuns: number): fc.Parameters<T> {
  * The command that replays the failure of `details` in the test named `test` of `file`; a
  * failing command sequence also needs its `replayPath`, which fast-check prints with it.
  */
-export function replayCommand(
+function replayCommand(
   details: { seed: number; counterexamplePath: string | null },
   file: string,
   test: string,
