@@ -266,7 +266,10 @@ function requestOf(operation: Operation, w: World): fc.Arbitrary<GeneratedReques
   const path = fc
     .tuple(
       ...params('path').map((p) =>
-        pathValue(operation, p.name, p.schema, w).map((v) => [p.name, v] as const),
+        pathValue(operation, p.name, p.schema, w)
+          // A URL cannot carry a segment `.` or `..` (encoded or not): it is a dot segment.
+          .filter((v) => v !== '.' && v !== '..')
+          .map((v) => [p.name, v] as const),
       ),
     )
     .map((values) =>
