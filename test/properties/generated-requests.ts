@@ -44,6 +44,8 @@ interface GeneratedRequest {
 }
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** One of the test settings' `BACKEND_CORS_ORIGINS`. */
+const ALLOWED_ORIGIN = 'https://app.example.com';
 const FAR_ID = fc.integer({ min: 1_000_000_000, max: MAX_INT4 });
 
 /** Values a client might put anywhere: wrong types, edge numbers, injection-looking text. */
@@ -55,14 +57,17 @@ const junk = fc.oneof(
 
 const asText = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value));
 
-/** A value for a path, query or header parameter: valid, invalid or junk, as text. */
-function parameterValue(schema: JsonSchema, known: fc.Arbitrary<string>[] = []) {
-  const invalid = invalidValue(schema);
+/**
+ * A value for a path, query or header parameter, as text: valid or `known`, and with `faults`
+ * also invalid or junk.
+ */
+function parameterValue(schema: JsonSchema, faults: boolean, known: fc.Arbitrary<string>[] = []) {
+  const invalid = faults ? invalidValue(schema) : undefined;
   return fc.oneof(
     { weight: 3, arbitrary: validValue(schema).map(asText) },
     ...known.map((arbitrary) => ({ weight: 3, arbitrary })),
     ...(invalid ? [{ weight: 1, arbitrary: invalid.map(asText) }] : []),
-    { weight: 1, arbitrary: junk },
+    ...(faults ? [{ weight: 1, arbitrary: junk }] : []),
   );
 }
 
@@ -70,7 +75,13 @@ function parameterValue(schema: JsonSchema, known: fc.Arbitrary<string>[] = []) 
  * Path parameters that name shared data. Changes name only this file's own rows or ids no row
  * has; reads may name anything the schema allows.
  */
-function pathValue(operation: Operation, name: string, schema: JsonSchema, w: World) {
+function pathValue(
+  operation: Operation,
+  name: string,
+  schema: JsonSchema,
+  w: World,
+  faults: boolean,
+) {
   const own = (values: (string | number)[]) => fc.constantFrom(...values.map(String));
   const change = UNSAFE.has(operation.method);
   const known: fc.Arbitrary<string>[] = [];
@@ -86,28 +97,15 @@ function pathValue(operation: Operation, name: string, schema: JsonSchema, w: Wo
     known.push(own(change && !granting ? [w.role] : [w.role, 'viewer', 'editor', 'admin']));
   }
   if (name === 'task') known.push(own(['send_email', 'no_such_task']));
-  if (!change) return parameterValue(schema, known);
+  if (!change) return parameterValue(schema, faults, known);
   const safe = schema.type === 'integer' ? FAR_ID.map(String) : fc.constant(`zz-${name}-none`);
-  const invalid = invalidValue(schema);
+  const invalid = faults ? invalidValue(schema) : undefined;
+  const small = (value: string) => !/^\d+$/.test(value) || Number(value) > MAX_INT4;
   return fc.oneof(
     { weight: 3, arbitrary: safe },
     ...known.map((arbitrary) => ({ weight: 3, arbitrary })),
-    ...(invalid
-      ? [
-          {
-            weight: 1,
-            arbitrary: invalid
-              .map(asText)
-              .filter((value) =>
-                schema.type === 'integer' ? Number(value) < 1_000_000_000 : true,
-              ),
-          },
-        ]
-      : []),
-    {
-      weight: 1,
-      arbitrary: junk.filter((value) => !/^\d+$/.test(value) || Number(value) > MAX_INT4),
-    },
+    ...(invalid ? [{ weight: 1, arbitrary: invalid.map(asText).filter(small) }] : []),
+    ...(faults ? [{ weight: 1, arbitrary: junk.filter(small) }] : []),
   );
 }
 
@@ -122,61 +120,79 @@ function form(value: unknown): string {
   ).toString();
 }
 
-/** Bodies: valid per the declared schema, invalid, any JSON, malformed, absent or of another type. */
-function bodyValue(operation: Operation, w: World): fc.Arbitrary<GeneratedRequest['body']> {
+const STRAY_BODY = fc.oneof(
+  fc.jsonValue().map((value) => ({ contentType: 'application/json', text: JSON.stringify(value) })),
+  fc.constantFrom(
+    { contentType: 'application/json', text: '{"a":' },
+    { contentType: 'application/json', text: 'not json' },
+    { contentType: 'application/json; charset=utf-8', text: '[1,2' },
+    { contentType: 'text/plain', text: 'hello' },
+    { contentType: 'application/x-www-form-urlencoded', text: 'a=1&b' },
+    { contentType: 'multipart/form-data; boundary=x', text: '--x--' },
+    { text: '{}' },
+  ),
+);
+
+/**
+ * Bodies: valid per the declared schema (with this world's accounts and tokens mixed in), and
+ * with `faults` also invalid, any JSON, malformed, absent or of another media type.
+ */
+function bodyValue(
+  operation: Operation,
+  w: World,
+  faults: boolean,
+): fc.Arbitrary<GeneratedRequest['body']> {
   const declared = operation.body;
-  const stray = fc.oneof(
-    fc
-      .jsonValue()
-      .map((value) => ({ contentType: 'application/json', text: JSON.stringify(value) })),
-    fc.constantFrom(
-      { contentType: 'application/json', text: '{"a":' },
-      { contentType: 'application/json', text: 'not json' },
-      { contentType: 'application/json; charset=utf-8', text: '[1,2' },
-      { contentType: 'text/plain', text: 'hello' },
-      { contentType: 'application/x-www-form-urlencoded', text: 'a=1&b' },
-      { contentType: 'multipart/form-data; boundary=x', text: '--x--' },
-      { text: '{}' },
-    ),
-  );
   if (!declared) {
-    return fc.oneof(
-      { weight: 4, arbitrary: fc.constant(undefined) },
-      { weight: 1, arbitrary: stray },
-    );
+    return faults
+      ? fc.oneof(
+          { weight: 4, arbitrary: fc.constant(undefined) },
+          { weight: 1, arbitrary: STRAY_BODY },
+        )
+      : fc.constant(undefined);
   }
   const known: Record<string, unknown[]> = {
     email: [w.victim.email],
     username: [w.victim.email],
+    password: [PASSWORD],
     current_password: [PASSWORD],
     refresh_token: [w.user.tokens.refresh_token],
   };
   const perType = Object.entries(declared.content).map(([contentType, { schema }]) => {
     const encode = contentType.includes('form') ? form : JSON.stringify;
-    const invalid = invalidValue(schema);
-    return fc.oneof(
-      {
-        weight: 4,
-        arbitrary: validValue(schema, known).map((value) => ({ contentType, text: encode(value) })),
-      },
-      ...(invalid
-        ? [{ weight: 3, arbitrary: invalid.map((value) => ({ contentType, text: encode(value) })) }]
-        : []),
-    );
+    const valid = validValue(schema, known).map((value) => ({ contentType, text: encode(value) }));
+    const invalid = faults ? invalidValue(schema) : undefined;
+    return invalid
+      ? fc.oneof(
+          valid,
+          invalid.map((value) => ({ contentType, text: encode(value) })),
+        )
+      : valid;
   });
+  if (!faults) return fc.oneof(...perType);
   return fc.oneof(
     { weight: 7, arbitrary: fc.oneof(...perType) },
-    { weight: 2, arbitrary: stray },
+    { weight: 2, arbitrary: STRAY_BODY },
     { weight: 1, arbitrary: fc.constant(undefined) },
   );
 }
 
-export function requestOf(operation: Operation, w: World): fc.Arbitrary<GeneratedRequest> {
+/** Who sends it: the credentials an operation expects, and with `faults` any others. */
+function authOf(operation: Operation, faults: boolean): fc.Arbitrary<Auth> {
+  if (operation.path.startsWith('/jobs/')) {
+    return faults ? fc.constantFrom<Auth>('signed', 'none', 'bad-token') : fc.constant('signed');
+  }
+  if (!faults) return fc.constantFrom<Auth>('user', 'superuser');
+  return fc.constantFrom<Auth>('user', 'superuser', 'none', 'bad-token', 'bad-scheme', 'cookie');
+}
+
+/** A request with every part as the document says (`faults` false), or with anything in it. */
+function requestWith(operation: Operation, w: World, faults: boolean) {
   const params = (where: string) => operation.parameters.filter((p) => p.in === where);
   const path = fc
     .tuple(
       ...params('path').map((p) =>
-        pathValue(operation, p.name, p.schema, w)
+        pathValue(operation, p.name, p.schema, w, faults)
           // A URL cannot carry a segment `.` or `..` (encoded or not): it is a dot segment.
           .filter((v) => v !== '.' && v !== '..')
           .map((v) => [p.name, v] as const),
@@ -190,23 +206,22 @@ export function requestOf(operation: Operation, w: World): fc.Arbitrary<Generate
     );
   const optional = (p: Operation['parameters'][number], known: fc.Arbitrary<string>[] = []) =>
     fc.option(
-      parameterValue(p.schema, known).map((value) => [p.name, value] as [string, string]),
-      {
-        nil: undefined,
-        freq: 2,
-      },
+      parameterValue(p.schema, faults, known).map((value) => [p.name, value] as [string, string]),
+      { nil: undefined, freq: 2 },
     );
   const query = fc
     .tuple(...params('query').map((p) => optional(p)))
     .map((entries) => entries.filter((entry) => entry !== undefined));
   const etags = fc.constantFrom(...w.etags, '*', 'W/"0"');
+  const requestId = junk.map((value) => ['X-Request-ID', value] as [string, string]);
+  // The cookie routes need an allowed Origin; a browser always sends one on a POST.
+  const origins = faults ? [ALLOWED_ORIGIN, 'https://evil.example'] : [ALLOWED_ORIGIN];
+  const origin = fc.constantFrom(...origins).map((value) => ['Origin', value] as [string, string]);
   const headers = fc
     .tuple(
       ...params('header').map((p) => optional(p, p.name.startsWith('if-') ? [etags] : [])),
-      fc.option(
-        junk.map((value) => ['X-Request-ID', value] as [string, string]),
-        { nil: undefined },
-      ),
+      faults ? fc.option(requestId, { nil: undefined }) : fc.constant(undefined),
+      faults ? fc.option(origin, { nil: undefined }) : origin,
     )
     .map((entries) =>
       Object.fromEntries(
@@ -215,33 +230,40 @@ export function requestOf(operation: Operation, w: World): fc.Arbitrary<Generate
           .map(([name, value]) => [name, headerSafe(value)]),
       ),
     );
-  const secured = operation.path.startsWith('/jobs/')
-    ? fc.constantFrom<Auth>('signed', 'signed', 'none', 'bad-token')
-    : fc.constantFrom<Auth>(
-        'user',
-        'user',
-        'superuser',
-        'superuser',
+  const ip = faults
+    ? fc.constantFrom<GeneratedRequest['ip']>(
+        'distinct',
+        'distinct',
+        'distinct',
         'none',
-        'bad-token',
-        'bad-scheme',
-        'cookie',
-      );
+        'malformed',
+      )
+    : fc.constant<GeneratedRequest['ip']>('distinct');
   return fc.record({
-    auth: secured,
+    auth: authOf(operation, faults),
     path,
     query,
     headers,
-    body: bodyValue(operation, w),
-    ip: fc.constantFrom<GeneratedRequest['ip']>(
-      'distinct',
-      'distinct',
-      'distinct',
-      'distinct',
-      'none',
-      'malformed',
-    ),
+    body: bodyValue(operation, w, faults),
+    ip,
   });
+}
+
+/**
+ * Operations whose well-formed requests hash a password (scrypt, about 0.2 s of CPU each):
+ * fewer of them, so the test stays within its time.
+ */
+const HASHING = new Set(['POST /auth/register', 'POST /auth/jwt/login', 'POST /auth/cookie/login']);
+
+/**
+ * Requests for `operation`: half of them well-formed, from credentials it accepts (a quarter
+ * where that costs a password hash), the others with anything anywhere.
+ */
+export function requestOf(operation: Operation, w: World): fc.Arbitrary<GeneratedRequest> {
+  return fc.oneof(
+    { weight: HASHING.has(operation.name) ? 1 : 3, arbitrary: requestWith(operation, w, false) },
+    { weight: 3, arbitrary: requestWith(operation, w, true) },
+  );
 }
 
 let sent = 0;
@@ -278,7 +300,6 @@ export async function toRequest(operation: Operation, generated: GeneratedReques
       break;
     case 'cookie':
       headers.set('Cookie', `__Host-stratus_auth=${w.user.tokens.access_token}`);
-      headers.set('Origin', sent % 2 === 0 ? 'https://app.example.com' : 'https://evil.example');
       break;
     case 'signed':
       headers.set('Upstash-Signature', await signLikeQStash({ url, body: body ?? '' }));
