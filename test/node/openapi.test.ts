@@ -20,4 +20,28 @@ describe('the OpenAPI document', () => {
     expect(result.valid).toBe(true);
     expect(validator.version).toBe('3.1');
   });
+
+  it('declares the errors a route answers before its handler runs (issue 15)', async () => {
+    const response = await createApp('/api/v1').request('/api/v1/openapi.json', {}, env);
+    const { paths } = (await response.json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, { description: string }> }>>;
+    };
+    const codes = (path: string, method: string) =>
+      Object.fromEntries(
+        Object.entries(paths[`/api/v1${path}`]?.[method]?.responses ?? {}).map(
+          ([status, { description }]) => [status, description.split(' | ')],
+        ),
+      );
+    const patchItem = codes('/items/{id}', 'patch');
+    expect(patchItem['400']).toContain('MALFORMED_JSON');
+    expect(patchItem['413']).toEqual(['PAYLOAD_TOO_LARGE']);
+    expect(patchItem['415']).toEqual(['UNSUPPORTED_MEDIA_TYPE']);
+    expect(patchItem['404']).toContain('NOT_FOUND');
+    // A form body that cannot be parsed is a 400 BAD_REQUEST.
+    expect(codes('/auth/jwt/login', 'post')['400']).toContain('BAD_REQUEST');
+    // No body, no path parameter: neither 415 nor 404.
+    const me = codes('/users/me', 'get');
+    expect(me['415']).toBeUndefined();
+    expect(me['404']).toBeUndefined();
+  });
 });
