@@ -1,3 +1,4 @@
+import { env } from 'cloudflare:test';
 import fc from 'fast-check';
 import { MAX_INT4 } from '../../src/lib/pagination';
 import { signLikeQStash } from '../helpers/jobs';
@@ -274,9 +275,10 @@ export async function toRequest(operation: Operation, generated: GeneratedReques
   if (generated.body?.contentType) headers.set('Content-Type', generated.body.contentType);
   sent += 1;
   if (generated.ip === 'distinct') {
+    // IPv6 clients are limited per /64: the run number goes in the third and fourth groups.
     headers.set(
       'CF-Connecting-IP',
-      `2001:db8:15:${(sent >> 16).toString(16)}:${(sent & 0xffff).toString(16)}::1`,
+      `2001:db8:${(0x1500 + (sent >> 16)).toString(16)}:${(sent & 0xffff).toString(16)}::1`,
     );
   } else if (generated.ip === 'malformed') {
     headers.set('CF-Connecting-IP', 'not-an-ip');
@@ -302,7 +304,14 @@ export async function toRequest(operation: Operation, generated: GeneratedReques
       headers.set('Cookie', `__Host-stratus_auth=${w.user.tokens.access_token}`);
       break;
     case 'signed':
-      headers.set('Upstash-Signature', await signLikeQStash({ url, body: body ?? '' }));
+      // QStash signs the URL it was given: the one under PUBLIC_BASE_URL.
+      headers.set(
+        'Upstash-Signature',
+        await signLikeQStash({
+          url: `${env.PUBLIC_BASE_URL}${API}${generated.path}`,
+          body: body ?? '',
+        }),
+      );
       headers.set('Upstash-Message-Id', `msg_fuzz_${sent}`);
       headers.set('Upstash-Retried', '0');
       break;

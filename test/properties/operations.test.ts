@@ -71,18 +71,32 @@ async function makeWorld(): Promise<World> {
 
 let world: World;
 
-/** Remakes the world when a request of the last operation logged a persona out or removed the victim. */
+const alive = async (persona: Persona) =>
+  (await call(`${API}/users/me`, { headers: bearer(persona.tokens.access_token) })).status === 200;
+
+/**
+ * Remakes the world when a request of the last operation removed the victim or the role, and
+ * replaces a persona that a request logged out (or whose password it changed).
+ */
 async function freshWorld() {
-  const alive = async (token: string) =>
-    (await call(`${API}/users/me`, { headers: bearer(token) })).status === 200;
+  const admin = world.admin.tokens.access_token;
+  const roles = (await (await authed(admin, '/rbac/roles')).json()) as { name: string }[];
   const intact =
-    world &&
-    (await alive(world.user.tokens.access_token)) &&
-    (await alive(world.admin.tokens.access_token)) &&
-    (await authed(world.admin.tokens.access_token, `/users/${world.victim.id}`)).status === 200;
+    (await alive(world.admin)) &&
+    (await authed(admin, `/users/${world.victim.id}`)).status === 200 &&
+    roles.some((role) => role.name === world.role);
   if (!intact) world = await makeWorld();
+  else if (!(await alive(world.user))) world.user = await persona();
   return world;
 }
+
+/** Operations whose success may end a persona's session. */
+const ENDS_SESSIONS = new Set([
+  'POST /auth/jwt/logout',
+  'POST /auth/cookie/logout',
+  'DELETE /users/me/sessions/{id}',
+  'PATCH /users/me',
+]);
 
 beforeAll(async () => {
   world = await makeWorld();
@@ -108,7 +122,7 @@ describe('generated requests for every operation (issue 15)', () => {
       const w = await freshWorld();
       await checkProperty(
         fc.asyncProperty(requestOf(operation, w), async (generated) => {
-          const response = await send(await toRequest(operation, generated, w));
+          const response = await send(await toRequest(operation, generated, world));
           if (operation.name === 'POST /rbac/roles' && response.status === 201) {
             createdRoles.push(((await response.clone().json()) as { name: string }).name);
           }
@@ -118,6 +132,7 @@ describe('generated requests for every operation (issue 15)', () => {
               `${operation.name} answered ${response.status}:\n  ${problems.join('\n  ')}`,
             );
           }
+          if (ENDS_SESSIONS.has(operation.name) && response.ok) await freshWorld();
         }),
         { numRuns: RUNS, file: FILE, test: name },
       );
