@@ -10,9 +10,10 @@ import type { AppEnv } from './context';
 import { AppError, problemResponse } from './lib/errors';
 import { createLogger } from './lib/logger';
 import { observe } from './middleware/observe';
-import { API_POLICY, rateLimit } from './middleware/rate-limit';
+import { API_POLICY, rateLimit, underApiPolicy } from './middleware/rate-limit';
 import { bodyLimit, cors, jsonBody, securityHeaders } from './middleware/security';
 import { services } from './middleware/services';
+import { registerLinkPages } from './modules/auth/auth.pages';
 import { registerDocs } from './modules/docs/docs.index';
 import { MODULES } from './modules/index';
 import type { Module } from './modules/module';
@@ -45,20 +46,12 @@ function toAppError(error: unknown): AppError {
 }
 
 /**
- * `middleware` on every route under `prefix` except the given exact paths and subtrees: a set
- * and a few prefixes rather than `hono/combine`'s `except`, which runs a router per request.
+ * `middleware` on the requests `applies` accepts: a plain test per request rather than
+ * `hono/combine`'s `except`, which runs a router per request.
  */
-function except(
-  prefix: string,
-  skip: { paths?: string[]; trees?: string[] },
-  middleware: MiddlewareHandler<AppEnv>,
-) {
-  const exact = new Set((skip.paths ?? []).map((path) => prefix + path));
-  const trees = (skip.trees ?? []).map((path) => prefix + path);
-  return createMiddleware<AppEnv>(function except(c, next) {
-    const { path } = c.req;
-    if (exact.has(path) || trees.some((tree) => path.startsWith(tree))) return next();
-    return middleware(c, next);
+function only(applies: (path: string) => boolean, middleware: MiddlewareHandler<AppEnv>) {
+  return createMiddleware<AppEnv>(function only(c, next) {
+    return applies(c.req.path) ? middleware(c, next) : next();
   });
 }
 
@@ -82,15 +75,10 @@ export function createApp(prefix: string, modules: readonly Module[] = MODULES) 
   app.use(securityHeaders());
   app.use(services());
   app.use(cors());
-  // The default rate limit spares health and the docs (no I/O) and the QStash webhook
-  // (authenticated by its signature).
+  // The default rate limit, on every API route but those of API_POLICY_EXEMPT.
   app.use(
     `${prefix}/*`,
-    except(
-      prefix,
-      { paths: ['/health', '/openapi.json', '/docs', '/redoc'], trees: ['/health/', JOBS] },
-      rateLimit(API_POLICY),
-    ),
+    only((path) => underApiPolicy(prefix, path), rateLimit(API_POLICY)),
   );
   app.use(
     methodNotAllowed({
@@ -103,10 +91,14 @@ export function createApp(prefix: string, modules: readonly Module[] = MODULES) 
     }),
   );
   app.use(bodyLimit());
-  app.use(`${prefix}/*`, except(prefix, { trees: [JOBS] }, jsonBody()));
+  app.use(
+    `${prefix}/*`,
+    only((path) => !path.startsWith(prefix + JOBS), jsonBody()),
+  );
 
   for (const module of modules) app.route(prefix, module.router);
-  registerDocs(app, prefix);
+  registerDocs(app, prefix, modules);
+  registerLinkPages(app, prefix);
 
   app.notFound((c) =>
     problemResponse(

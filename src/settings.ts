@@ -17,6 +17,9 @@ const commaList = z
       .filter(Boolean),
   );
 
+/** The most `MAX_PAGE_SIZE` may be: the OpenAPI document bounds every page's `items` by it. */
+export const PAGE_SIZE_CEILING = 1000;
+
 /**
  * Every setting the Worker reads, from Worker vars and secrets (`.dev.vars` locally).
  * `.dev.vars.example` lists each one with a comment.
@@ -36,7 +39,7 @@ const settingsSchema = z.object({
   BACKEND_CORS_ORIGINS: commaList,
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   DEFAULT_PAGE_SIZE: integer(20),
-  MAX_PAGE_SIZE: integer(100),
+  MAX_PAGE_SIZE: z.coerce.number().int().positive().max(PAGE_SIZE_CEILING).default(100),
   MAX_BODY_SIZE: integer(1024 * 1024),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// URL'),
   NEON_FETCH_ENDPOINT: z.url().optional(),
@@ -139,6 +142,17 @@ export function parseSettings(env: Record<string, unknown>): Settings {
       throw new SettingsError(`Invalid settings:\n  ${problems.join('\n  ')}`);
   }
   return settings;
+}
+
+/**
+ * `FRONTEND_URL`, defaulting to `PUBLIC_BASE_URL`: the base of the links in e-mails and where
+ * cookie-mode social logins land.
+ *
+ * @example
+ * frontendUrl(settings).origin; // 'http://localhost:8787' when FRONTEND_URL is unset
+ */
+export function frontendUrl(settings: Settings): URL {
+  return new URL(settings.FRONTEND_URL ?? settings.PUBLIC_BASE_URL);
 }
 
 const parsed = new WeakMap<object, Settings>();

@@ -41,6 +41,11 @@ describe('settings', () => {
     });
   });
 
+  it('caps MAX_PAGE_SIZE at the bound the OpenAPI document gives every page (issue 17)', () => {
+    expect(parseSettings({ ...valid, MAX_PAGE_SIZE: '1000' }).MAX_PAGE_SIZE).toBe(1000);
+    expect(() => parseSettings({ ...valid, MAX_PAGE_SIZE: '1001' })).toThrow(/MAX_PAGE_SIZE/);
+  });
+
   it('names a missing variable', () => {
     expect(() => parseSettings({ ...valid, DATABASE_URL: undefined })).toThrow(/DATABASE_URL/);
   });

@@ -96,17 +96,17 @@ export function columnImports(fields: Field[]) {
 const INPUT: Record<FieldType, string> = {
   string: 'z.string().trim().min(1).max(255)',
   text: 'z.string().max(10_000)',
-  integer: 'z.number().int().min(-MAX_INT4 - 1).max(MAX_INT4)',
+  integer: 'int32(-MAX_INT4 - 1)',
   boolean: 'z.boolean()',
-  timestamp: 'z.iso.datetime({ offset: true })',
+  timestamp: 'z.iso.datetime({ offset: true }).max(TIMESTAMP_LENGTH)',
 };
 
 const OUTPUT: Record<FieldType, string> = {
-  string: 'z.string()',
-  text: 'z.string()',
-  integer: 'z.number().int()',
+  string: 'z.string().max(255)',
+  text: 'z.string().max(10_000)',
+  integer: 'int32(-MAX_INT4 - 1)',
   boolean: 'z.boolean()',
-  timestamp: 'z.iso.datetime()',
+  timestamp: 'timestamp()',
 };
 
 /** The zod schema of the field in request bodies (`null` allowed when optional). */

@@ -98,15 +98,16 @@ function anchorsFor(root: string, names: ModuleNames, fields: Field[]): Record<s
       ),
     },
     'src/modules/items/items.schemas.ts': {
-      // An integer field is bounded by Postgres' integer range.
-      "import { IncludeDeletedSchema, listPageOf, listQuerySchema } from '../../lib/list-query';\n":
-        "import { IncludeDeletedSchema, listPageOf, listQuerySchema } from '../../lib/list-query';\n" +
-        (fields.some((f) => f.type === 'integer')
-          ? "import { MAX_INT4 } from '../../lib/pagination';\n"
-          : ''),
+      // An integer field is bounded by Postgres' integer range, a timestamp by its longest form.
+      "import { int32, timestamp } from '../../lib/schema-fields';\n": `import { ${[
+        'int32',
+        ...(fields.some((f) => f.type === 'integer') ? ['MAX_INT4'] : []),
+        'timestamp',
+        ...(fields.some((f) => f.type === 'timestamp') ? ['TIMESTAMP_LENGTH'] : []),
+      ].join(', ')} } from '../../lib/schema-fields';\n`,
       "const title = z.string().trim().min(1).max(255).openapi({ example: 'Groceries' });\nconst description = z.string().max(255).nullable().openapi({ example: 'Milk, eggs, bread' });\n":
         fields.map((f) => `${inputSchema(f)}\n`).join(''),
-      '    title: z.string(),\n    description: z.string().nullable(),\n': indent(
+      '    title: z.string().max(255),\n    description: z.string().max(255).nullable(),\n': indent(
         fields.map(outputSchema),
         4,
       ),
@@ -139,6 +140,7 @@ function anchorsFor(root: string, names: ModuleNames, fields: Field[]): Record<s
     },
     'src/modules/items/items.index.ts': {
       '/** The example resource: owned items with lists, search, ETags, caching and idempotent creates. */': `/** ${names.plural.pascal}, owned by their creators: lists, search, ETags, caching and idempotent creates. */`,
+      "  description:\n    'The example resource: items owned by their creators, with lists, search, ETags and idempotent creates',\n": `  description: '${names.plural.pascal}, owned by their creators: lists, search, ETags and idempotent creates',\n`,
     },
     'test/helpers/items.ts': {
       [between(

@@ -157,6 +157,16 @@ export function problemType(code: ErrorCode): string {
   return `urn:stratus:problem:${code.toLowerCase().replaceAll('_', '-')}`;
 }
 
+/** The longest `detail` (and `errors[].path` / `message`) a problem carries; longer ones are cut. */
+export const MAX_DETAIL_LENGTH = 2000;
+/** The most `errors[]` entries a problem lists. */
+export const MAX_FIELD_ERRORS = 100;
+/** The longest `instance` (the request path): Cloudflare refuses longer URLs anyway. */
+export const MAX_URL_LENGTH = 16_384;
+
+const cut = (text: string, length = MAX_DETAIL_LENGTH) => text.slice(0, length);
+
+/** The problem document of `error`, within the bounds the OpenAPI document declares. */
 export function toProblem(error: AppError, instance: string, requestId: string): Problem {
   const { title } = errorSpec(error.code);
   return {
@@ -164,11 +174,17 @@ export function toProblem(error: AppError, instance: string, requestId: string):
     type: problemType(error.code),
     title,
     status: error.status,
-    detail: error.detail ?? title,
-    instance,
+    detail: cut(error.detail ?? title),
+    instance: cut(instance, MAX_URL_LENGTH),
     code: error.code,
     request_id: requestId,
-    ...(error.errors && { errors: error.errors }),
+    ...(error.errors && {
+      errors: error.errors.slice(0, MAX_FIELD_ERRORS).map((entry) => ({
+        ...entry,
+        path: cut(entry.path),
+        message: cut(entry.message),
+      })),
+    }),
   };
 }
 

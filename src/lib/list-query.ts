@@ -1,18 +1,24 @@
 import { z } from '@hono/zod-openapi';
-import type { Settings } from '../settings';
+import { PAGE_SIZE_CEILING, type Settings } from '../settings';
 import { PageQuerySchema, resolvePage } from './pagination';
+import { int32, TIMESTAMP_LENGTH } from './schema-fields';
 
 /** `?include_deleted=true|false`, as query strings carry booleans. */
 export const IncludeDeletedSchema = z
   .enum(['true', 'false'])
   .default('false')
   .transform((value) => value === 'true')
-  .openapi({ type: 'string', description: 'Superusers only: include soft-deleted rows' });
+  .openapi({
+    type: 'string',
+    enum: ['true', 'false'],
+    description: 'Superusers only: include soft-deleted rows',
+  });
 
 const instant = z.iso
   .datetime({ offset: true })
+  .max(TIMESTAMP_LENGTH)
   .transform((value) => new Date(value))
-  .openapi({ type: 'string', format: 'date-time' });
+  .openapi({ type: 'string', format: 'date-time', maxLength: TIMESTAMP_LENGTH });
 
 /**
  * The query of a collection: offset (`skip`, `limit`) or cursor (`cursor`, `limit`) paging,
@@ -76,13 +82,14 @@ export function containsPattern(text: string): string {
  */
 export function listPageOf<T extends z.ZodType>(item: T) {
   return z.object({
-    items: z.array(item),
-    total: z.number().int().optional().openapi({ description: 'Offset mode only' }),
-    skip: z.number().int().optional().openapi({ description: 'Offset mode only' }),
-    limit: z.number().int(),
+    items: z.array(item).max(PAGE_SIZE_CEILING),
+    total: int32().optional().openapi({ description: 'Offset mode only' }),
+    skip: int32().optional().openapi({ description: 'Offset mode only' }),
+    limit: int32(),
     has_next: z.boolean(),
     next_cursor: z
       .string()
+      .max(1000)
       .nullable()
       .openapi({ description: 'Pass as `cursor` for the next page; null on the last' }),
   });

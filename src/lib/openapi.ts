@@ -11,7 +11,20 @@ import type { ZodError } from 'zod';
 import type { AppEnv, AuthedEnv } from '../context';
 import { authenticate, requireSuperuser } from '../middleware/authenticate';
 import { requirePermission, requireRole } from '../middleware/authorize';
-import { AppError, type ErrorCode, errorSpec, type FieldError, problemType } from './errors';
+import {
+  AppError,
+  type ErrorCode,
+  errorSpec,
+  type FieldError,
+  MAX_DETAIL_LENGTH,
+  MAX_FIELD_ERRORS,
+  MAX_URL_LENGTH,
+  problemType,
+} from './errors';
+import { int32 } from './schema-fields';
+
+/** What hono's `requestId()` accepts from a client (else it makes its own). */
+const REQUEST_ID_PATTERN = '^[\\w\\-=]+$';
 
 const TARGET_NAMES: Record<string, string> = {
   json: 'body',
@@ -54,15 +67,28 @@ export function createRouter() {
 
 export const ProblemSchema = z
   .object({
-    type: z.string().openapi({ example: problemType('NOT_FOUND') }),
-    title: z.string().openapi({ example: errorSpec('NOT_FOUND').title }),
-    status: z.number().int().openapi({ example: 404 }),
-    detail: z.string(),
-    instance: z.string().openapi({ example: '/api/v1/items/42' }),
-    code: z.string().openapi({ example: 'NOT_FOUND' }),
-    request_id: z.string(),
+    type: z
+      .string()
+      .max(100)
+      .openapi({ format: 'uri', example: problemType('NOT_FOUND') }),
+    title: z
+      .string()
+      .max(100)
+      .openapi({ example: errorSpec('NOT_FOUND').title }),
+    status: int32(400, 599).openapi({ example: 404 }),
+    detail: z.string().max(MAX_DETAIL_LENGTH),
+    instance: z.string().max(MAX_URL_LENGTH).openapi({ example: '/api/v1/items/42' }),
+    code: z.string().max(100).openapi({ pattern: '^[A-Z][A-Z0-9_]*$', example: 'NOT_FOUND' }),
+    request_id: z.string().max(255).openapi({ pattern: REQUEST_ID_PATTERN }),
     errors: z
-      .array(z.object({ path: z.string(), message: z.string(), code: z.string() }))
+      .array(
+        z.object({
+          path: z.string().max(MAX_DETAIL_LENGTH),
+          message: z.string().max(MAX_DETAIL_LENGTH),
+          code: z.string().max(100),
+        }),
+      )
+      .max(MAX_FIELD_ERRORS)
       .optional(),
   })
   .openapi('Problem');
@@ -78,7 +104,7 @@ const errorCodeKeys = new Map<symbol, ErrorCode[]>();
 /**
  * The error responses of a route, by code: every route also gets 422 (validation) and 500.
  * The codes are turned into problem responses grouped by status when the document is built
- * ({@link documentErrorResponses}), once every module has declared its codes, so a route may
+ * ({@link documentResponses}), once every module has declared its codes, so a route may
  * name another module's codes. Typed as nothing: handlers return their success responses and
  * throw errors, which `onError` renders; these entries are for the document only.
  *
@@ -91,52 +117,126 @@ export function errorResponses(...codes: ErrorCode[]): Record<never, never> {
   return { [key]: codes } as Record<never, never>;
 }
 
+/** What the app's global middleware adds to a route's answers, for {@link documentResponses}. */
+export interface GlobalAnswers {
+  /** Whether the route at `path` (a pattern like `/api/v1/items/{id}`) is rate limited. */
+  rateLimited: (path: string) => boolean;
+}
+
+const header = (description: string, schema: Record<string, unknown>) => ({ description, schema });
+const SECONDS = { type: 'integer', format: 'int32', minimum: 0, maximum: 2_147_483_647 };
+
+/** The response headers the document declares, as `components.headers`. */
+const RESPONSE_HEADERS = {
+  'X-Request-ID': header("The request id (the client's own `X-Request-ID` when it sent one)", {
+    type: 'string',
+    maxLength: 255,
+    pattern: REQUEST_ID_PATTERN,
+  }),
+  'Access-Control-Allow-Origin': header(
+    "The request's `Origin`, when it is one of `BACKEND_CORS_ORIGINS`; absent otherwise",
+    { type: 'string', format: 'uri', maxLength: 2048 },
+  ),
+  'RateLimit-Limit': header(
+    'Requests allowed in the window of the limit closest to its end',
+    SECONDS,
+  ),
+  'RateLimit-Remaining': header('Requests left in that window', SECONDS),
+  'RateLimit-Reset': header('Seconds until that window resets', SECONDS),
+  'Retry-After': header('Seconds to wait before trying again', SECONDS),
+} as const;
+
+type HeaderName = keyof typeof RESPONSE_HEADERS;
+const RATE_LIMIT_HEADERS: HeaderName[] = [
+  'RateLimit-Limit',
+  'RateLimit-Remaining',
+  'RateLimit-Reset',
+];
+
+function headerRefs(names: HeaderName[]) {
+  return Object.fromEntries(names.map((name) => [name, { $ref: `#/components/headers/${name}` }]));
+}
+
+/** Codes every route may answer, whatever it declares. */
+const ALWAYS: ErrorCode[] = ['VALIDATION_ERROR', 'INTERNAL_ERROR', 'DATABASE_UNAVAILABLE'];
+
 /**
- * The codes the app answers before a route's handler, whatever the route: a body over
- * `MAX_BODY_SIZE`, malformed JSON (parsed for every route), and on routes that take a body a
- * media type they do not accept (or a form that cannot be parsed); on routes with path
- * parameters, an empty parameter that matches no route.
+ * The codes the global middleware adds: the default rate limit's 429; on every route a client
+ * can send a body to (any method but GET), whether or not it takes one, 413 (`bodyLimit`) and
+ * 400 `MALFORMED_JSON` (`jsonBody` parses any JSON body, or the webhook reading its own); where
+ * the body is validated by a zod schema, 415 for a media type the route does not declare, and
+ * on form routes 400 `BAD_REQUEST` for a form that cannot be parsed; on routes with path
+ * parameters, 404 `NOT_FOUND` for an empty one, which matches no route.
  */
-function globalErrors(route: RouteConfig): ErrorCode[] {
+function globalCodes(route: RouteConfig, rateLimited: boolean): ErrorCode[] {
   const content = route.request?.body?.content ?? {};
-  const form = Object.keys(content).some((type) => type.includes('form'));
+  const bodies = Object.values(content).map((media) =>
+    media && 'schema' in media ? media.schema : media,
+  );
+  const forms = Object.keys(content).some((type) => type.includes('form'));
   return [
-    'PAYLOAD_TOO_LARGE',
-    'MALFORMED_JSON',
-    ...(Object.keys(content).length > 0 ? (['UNSUPPORTED_MEDIA_TYPE'] as const) : []),
-    ...(form ? (['BAD_REQUEST'] as const) : []),
+    ...(rateLimited ? (['RATE_LIMITED'] as const) : []),
+    ...(route.method !== 'get' ? (['MALFORMED_JSON', 'PAYLOAD_TOO_LARGE'] as const) : []),
+    ...(bodies.some((schema) => schema instanceof z.ZodType)
+      ? (['UNSUPPORTED_MEDIA_TYPE'] as const)
+      : []),
+    ...(forms ? (['BAD_REQUEST'] as const) : []),
     ...(route.path.includes('{') ? (['NOT_FOUND'] as const) : []),
   ];
 }
 
+interface DocumentedResponse {
+  description: string;
+  headers?: Record<string, unknown>;
+  content?: unknown;
+}
+
 /**
- * Replaces the codes {@link errorResponses} left in each route of `registry` with problem
- * responses grouped by status (`401: UNAUTHORIZED`, `403: FORBIDDEN | ORIGIN_NOT_ALLOWED` …),
- * adding those every route may answer before its handler runs. An unknown code fails here,
- * loudly: its module is not part of the app.
+ * Completes the responses of each route of `registry`: the codes {@link errorResponses} left,
+ * those every route may answer and those of the global middleware ({@link globalCodes}) become
+ * problem responses grouped by status (`401: UNAUTHORIZED`, `403: FORBIDDEN |
+ * ORIGIN_NOT_ALLOWED` …), and every response declares the headers it carries: `X-Request-ID`,
+ * `Access-Control-Allow-Origin`, `RateLimit-*` on rate-limited routes and `Retry-After` on 429
+ * and 503. An unknown code fails here, loudly: its module is not part of the app. The app's
+ * registry holds its own copy of each route (with the prefix in its path), so the modules'
+ * contracts are left as they are: another app built from them is documented the same way.
  */
-export function documentErrorResponses(registry: OpenAPIHono['openAPIRegistry']) {
+export function documentResponses(
+  registry: OpenAPIHono['openAPIRegistry'],
+  { rateLimited }: GlobalAnswers,
+) {
+  for (const [name, definition] of Object.entries(RESPONSE_HEADERS)) {
+    registry.registerComponent('headers', name, definition);
+  }
   for (const definition of registry.definitions) {
     if (definition.type !== 'route') continue;
-    const responses = definition.route.responses as Record<string | symbol, unknown>;
-    const keys = Object.getOwnPropertySymbols(responses).filter((key) => errorCodeKeys.has(key));
-    if (keys.length === 0) continue;
-    const codes = keys.flatMap((key) => errorCodeKeys.get(key) ?? []);
+    const { route } = definition;
+    const limited = rateLimited(route.path);
+    const declared = route.responses as Record<string | symbol, DocumentedResponse>;
+    const codes = Object.getOwnPropertySymbols(declared).flatMap(
+      (key) => errorCodeKeys.get(key) ?? [],
+    );
+    const responses: Record<string, DocumentedResponse> = { ...declared };
     const byStatus = new Map<number, ErrorCode[]>();
-    for (const code of new Set<ErrorCode>([
-      ...codes,
-      ...globalErrors(definition.route),
-      'VALIDATION_ERROR',
-      'INTERNAL_ERROR',
-      'DATABASE_UNAVAILABLE',
-    ])) {
+    for (const code of new Set([...codes, ...ALWAYS, ...globalCodes(route, limited)])) {
       const { status } = errorSpec(code);
       byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
     }
     for (const [status, group] of byStatus) {
       responses[status] = { description: group.join(' | '), content: PROBLEM_CONTENT };
     }
-    for (const key of keys) delete responses[key];
+    route.responses = Object.fromEntries(
+      Object.entries(responses).map(([status, response]) => {
+        const retry: HeaderName[] = status === '429' || status === '503' ? ['Retry-After'] : [];
+        const headers = {
+          ...headerRefs(['X-Request-ID', 'Access-Control-Allow-Origin']),
+          ...headerRefs(limited ? RATE_LIMIT_HEADERS : []),
+          ...headerRefs(retry),
+          ...response.headers,
+        };
+        return [status, { ...response, headers }];
+      }),
+    ) as RouteConfig['responses'];
   }
 }
 
@@ -167,6 +267,8 @@ const SAFE_METHODS = new Set(['get', 'head', 'options']);
 
 /** A route contract for {@link authedRoute} and {@link superuserRoute}. */
 export interface GuardedRouteConfig extends Omit<RouteConfig, 'security' | 'middleware'> {
+  /** `<module>.<verb>` (`items.list`): generated clients name their method after it. */
+  operationId: string;
   /** The codes the handler itself may answer with; the guards' codes are added for you. */
   errors?: readonly ErrorCode[];
   /** `[resource, action]` the user's roles must grant (`requirePermission`); superusers pass. */
@@ -248,11 +350,12 @@ function guarded<P extends string, R extends GuardedRouteConfig & { path: P }>(
  *
  * @example
  * export const getMe = authedRoute({
- *   method: 'get', path: '/users/me', tags, summary: 'The current user',
+ *   method: 'get', path: '/users/me', operationId: 'users.getMe', tags, summary: 'The current user',
  *   responses: { 200: jsonContent(UserReadSchema, 'The current user') },
  * });
  * export const createPost = authedRoute({
- *   method: 'post', path: '/posts', tags, summary: 'Create a post', permission: ['posts', 'create'],
+ *   method: 'post', path: '/posts', operationId: 'posts.create', tags, summary: 'Create a post',
+ *   permission: ['posts', 'create'],
  *   request: { body: jsonBody(PostCreateSchema) },
  *   responses: { 201: jsonContent(PostSchema, 'The new post') },
  * });

@@ -1,15 +1,13 @@
 import { z } from '@hono/zod-openapi';
-import type { Settings } from '../settings';
-
-/** The largest Postgres `integer`: ids and offsets beyond it are invalid input, not a 500. */
-export const MAX_INT4 = 2_147_483_647;
+import { PAGE_SIZE_CEILING, type Settings } from '../settings';
+import { int32 } from './schema-fields';
 
 /**
  * An integer query or path parameter, written in decimal digits only: `0x10`, `1e3`, `+7` or
  * ` 7` are 422, never read as numbers JavaScript would make of them.
  *
  * @example
- * z.object({ id: decimalInteger(z.number().int().positive().max(MAX_INT4)) });
+ * z.object({ id: decimalInteger(int32(1)) });
  */
 export function decimalInteger<T extends z.ZodType>(schema: T) {
   return z.preprocess(
@@ -20,7 +18,7 @@ export function decimalInteger<T extends z.ZodType>(schema: T) {
 
 /** `{id}` in a path: a positive Postgres `integer`, in decimal digits only. */
 export const IdParamSchema = z.object({
-  id: decimalInteger(z.number().int().positive().max(MAX_INT4)).openapi({
+  id: decimalInteger(int32(1)).openapi({
     param: { name: 'id', in: 'path' },
     example: 1,
   }),
@@ -28,8 +26,8 @@ export const IdParamSchema = z.object({
 
 /** `?skip=&limit=`; `limit` defaults to `DEFAULT_PAGE_SIZE` and is capped at `MAX_PAGE_SIZE`. */
 export const PageQuerySchema = z.object({
-  skip: decimalInteger(z.number().int().min(0).max(MAX_INT4)).default(0).openapi({ example: 0 }),
-  limit: decimalInteger(z.number().int().min(1).max(MAX_INT4)).optional().openapi({ example: 20 }),
+  skip: decimalInteger(int32()).default(0).openapi({ example: 0 }),
+  limit: decimalInteger(int32(1)).optional().openapi({ example: 20 }),
 });
 
 export interface Page {
@@ -47,10 +45,10 @@ export function resolvePage(settings: Settings, query: { skip: number; limit?: n
 /** `{ items, total, skip, limit, has_next }`, the list shape of every collection. */
 export function pageOf<T extends z.ZodType>(item: T) {
   return z.object({
-    items: z.array(item),
-    total: z.number().int(),
-    skip: z.number().int(),
-    limit: z.number().int(),
+    items: z.array(item).max(PAGE_SIZE_CEILING),
+    total: int32(),
+    skip: int32(),
+    limit: int32(),
     has_next: z.boolean(),
   });
 }

@@ -51,6 +51,29 @@ export const API_POLICY: RateLimitPolicy = {
 };
 
 /**
+ * What {@link API_POLICY} spares under the API prefix: exact paths and subtrees. Health and the
+ * docs do no I/O worth limiting; the QStash webhook is authenticated by its signature. The app
+ * applies the policy by it and the OpenAPI document declares the `RateLimit-*` headers by it.
+ */
+const API_POLICY_EXEMPT = {
+  paths: ['/health', '/openapi.json', '/docs', '/redoc'],
+  trees: ['/health/', '/jobs/'],
+} as const;
+
+/**
+ * Whether `path` (under `prefix`, route patterns like `/items/{id}` included) is counted by
+ * {@link API_POLICY}.
+ */
+export function underApiPolicy(prefix: string, path: string): boolean {
+  if (!path.startsWith(prefix)) return false;
+  const rest = path.slice(prefix.length);
+  const { paths, trees } = API_POLICY_EXEMPT;
+  return (
+    !(paths as readonly string[]).includes(rest) && !trees.some((tree) => rest.startsWith(tree))
+  );
+}
+
+/**
  * The one bucket shared by every request without a valid `CF-Connecting-IP` (only outside
  * Cloudflare's edge, or a misbehaving proxy): stricter for each of them than a bucket of its own.
  */

@@ -12,7 +12,10 @@ import type { Task, TaskName } from './jobs/jobs.tasks';
  * one folder and one line.
  */
 export interface Module<S extends Schema = Schema> {
+  /** Also its OpenAPI tag, and the first part of its routes' `operationId`s (`items.list`). */
   name: string;
+  /** The tag's description in the OpenAPI document: what the module is for, in a sentence. */
+  description: string;
   /** Mounted under `API_V1_PREFIX`. */
   router: OpenAPIHono<AppEnv, S>;
   /** The result of the module's `defineErrors(…)`. */
@@ -27,7 +30,9 @@ export interface Module<S extends Schema = Schema> {
  * Declares a module's manifest, keeping its router's route types for the typed client.
  *
  * @example
- * export const itemsModule = defineModule({ name: 'items', router, errors: itemsErrors });
+ * export const itemsModule = defineModule({
+ *   name: 'items', description: 'Owned items', router, errors: itemsErrors,
+ * });
  */
 export function defineModule<S extends Schema>(module: Module<S>): Module<S> {
   return module;

@@ -52,15 +52,20 @@ describe('a module added with its folder and one line', () => {
       paths: Record<string, { post?: { responses: Record<string, { description: string }> } }>;
     };
     const responses = document.paths['/api/v1/notes/echo']?.post?.responses ?? {};
+    // 400, 413 and 415: what the global middleware answers to a bad body (issue 17).
     expect(Object.keys(responses).sort()).toEqual([
       '200',
+      '400',
       '401',
       '403',
+      '413',
+      '415',
       '422',
       '429',
       '500',
       '503',
     ]);
+    expect(responses['400']?.description).toBe('MALFORMED_JSON');
     expect(responses['503']?.description).toBe('DATABASE_UNAVAILABLE');
     expect(responses['422']?.description).toBe('NOTE_TOO_LOUD | VALIDATION_ERROR');
   });

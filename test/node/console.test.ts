@@ -1,26 +1,11 @@
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client } from '@upstash/qstash';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { unstable_startWorker } from 'wrangler';
-import { migrateDatabase } from '../../dev/db/migrate';
-import { LOCAL_DATABASE_URL, localCloudBindings } from '../../dev/local-cloud/bindings';
-import { type LocalCloud, startLocalCloud } from '../../dev/local-cloud/index';
 import { LOCAL_CREDENTIALS } from '../../dev/local-cloud/service';
-
-/** Debian's chromium, which `.ci/run` installs when missing. */
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
+import { type DevStack, hasChromium, launchChromium, startDevStack } from './dev-stack';
+import { until } from './until';
 
 /**
  * What the test plays besides the Worker: the front end that verification links point at
@@ -46,188 +31,139 @@ async function listen(server: Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+describe.skipIf(!hasChromium)('the local cloud console, in a real browser (issue 16)', () => {
+  let stack: DevStack;
+  let cloud: DevStack['cloud'];
+  let api: string;
+  let browser: Browser;
+  let page: Page;
+  const frontEnd = startFrontEnd();
+  let frontEndUrl: string;
+  const violations: string[] = [];
 
-async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-// Skipped only on a machine without Debian's chromium (`apt-get install chromium`), so that
-// `npm test` passes on a fresh clone; CI installs it first and runs these.
-describe.skipIf(!existsSync(CHROMIUM))(
-  'the local cloud console, in a real browser (issue 16)',
-  () => {
-    let cloud: LocalCloud;
-    let worker: Awaited<ReturnType<typeof unstable_startWorker>>;
-    let api: string;
-    let browser: Browser;
-    let page: Page;
-    const frontEnd = startFrontEnd();
-    let frontEndUrl: string;
-    const violations: string[] = [];
-
-    beforeAll(async () => {
-      frontEndUrl = await listen(frontEnd.server);
-      // The setup of `npm run dev`: QStash delivers over HTTP to the Worker under wrangler.
-      cloud = await startLocalCloud({
-        ports: { postgres: 0, redis: 0, qstash: 0, mailbox: 0, console: 0 },
-        databaseUrl: LOCAL_DATABASE_URL,
-        qstashDelivery: 'http',
-      });
-      await migrateDatabase({
-        databaseUrl: LOCAL_DATABASE_URL,
-        fetchEndpoint: cloud.urls.postgres,
-      });
-      const port = await freePort();
-      // wrangler's own log (bindings table, one line per request) would drown the test's output.
-      process.env.WRANGLER_LOG = 'error';
-      const vars = {
-        ...localCloudBindings(cloud.urls),
-        PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
-        FRONTEND_URL: frontEndUrl,
-      };
-      worker = await unstable_startWorker({
-        config: 'wrangler.toml',
-        bindings: Object.fromEntries(
-          Object.entries(vars).map(([name, value]) => [name, { type: 'plain_text', value }]),
-        ),
-        dev: { server: { hostname: '127.0.0.1', port }, inspector: false, watch: false },
-      });
-      await worker.ready;
-      api = `http://127.0.0.1:${port}/api/v1`;
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-      page = await browser.newPage();
-      page.on('console', (message) => {
-        if (/Content Security Policy|Refused to/i.test(message.text()))
-          violations.push(message.text());
-      });
-    }, 120_000);
-
-    afterAll(async () => {
-      await browser?.close();
-      await worker?.dispose();
-      await cloud?.close();
-      frontEnd.server.close();
+  beforeAll(async () => {
+    frontEndUrl = await listen(frontEnd.server);
+    stack = await startDevStack(() => ({ FRONTEND_URL: frontEndUrl }));
+    ({ cloud, api } = stack);
+    browser = await launchChromium();
+    page = await browser.newPage();
+    page.on('console', (message) => {
+      if (/Content Security Policy|Refused to/i.test(message.text()))
+        violations.push(message.text());
     });
+  }, 120_000);
 
-    it('shows the verification e-mail of POST /auth/register, whose link verifies the account', async () => {
-      const email = `console-${Date.now()}@example.com`;
-      const registered = await fetch(`${api}/auth/register`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          email,
-          password: 'Str0ngPassword',
-          first_name: 'Con',
-          last_name: 'Sole',
-        }),
-      });
-      expect(registered.status).toBe(201);
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.close();
+    frontEnd.server.close();
+  });
 
-      const response = await page.goto(cloud.urls.console);
-      expect(response?.headers()['content-security-policy']).toMatch(/default-src 'none'/);
-      const entry = page.locator('#mail-list button', { hasText: `to ${email}` });
-      await entry.waitFor({ timeout: 20_000 });
-      await entry.click();
-
-      const link = page
-        .frameLocator('#mail-view iframe')
-        .locator('a[href*="/verify?token="]')
-        .first();
-      await expect.poll(() => link.count(), { timeout: 10_000 }).toBe(1);
-      const [popup] = await Promise.all([page.waitForEvent('popup'), link.click()]);
-      await popup.waitForLoadState();
-      const opened = await until(async () =>
-        frontEnd.opened.find((url) => url.startsWith('/verify')),
-      );
-      await popup.close();
-
-      const token = new URL(opened, frontEndUrl).searchParams.get('token');
-      const verified = await fetch(`${api}/auth/verify`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ token }),
-      });
-      expect(verified.status).toBe(200);
-      expect(await verified.json()).toMatchObject({ email, is_verified: true });
+  it('shows the verification e-mail of POST /auth/register, whose link verifies the account', async () => {
+    const email = `console-${Date.now()}@example.com`;
+    const registered = await fetch(`${api}/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        email,
+        password: 'Str0ngPassword',
+        first_name: 'Con',
+        last_name: 'Sole',
+      }),
     });
+    expect(registered.status).toBe(201);
 
-    it('lists a dead-lettered QStash message and retries it from its button', async () => {
-      const qstash = new Client({
-        baseUrl: cloud.urls.qstash,
-        token: LOCAL_CREDENTIALS.qstashToken,
-        retry: false,
-      });
-      const { messageId } = await qstash.publishJSON({
-        url: `${frontEndUrl}/hook`,
-        body: { hello: 'console' },
-        retries: 0,
-      });
-      const [dead] = await until(async () => {
-        const { messages } = await qstash.dlq.listMessages();
-        const found = messages.filter((message) => message.messageId === messageId);
-        return found.length > 0 ? found : undefined;
-      });
-      await page.goto(cloud.urls.console);
-      const row = page.locator(`#dlq tr[data-dlq-id="${dead?.dlqId}"]`);
-      await row.waitFor({ timeout: 10_000 });
-      await expect.poll(() => row.textContent()).toContain('/hook');
-      await expect.poll(() => row.textContent()).toContain('500');
+    const response = await page.goto(cloud.urls.console);
+    expect(response?.headers()['content-security-policy']).toMatch(/default-src 'none'/);
+    const entry = page.locator('#mail-list button', { hasText: `to ${email}` });
+    await entry.waitFor({ timeout: 20_000 });
+    await entry.click();
 
-      frontEnd.state.hookFixed = true;
-      await row.getByRole('button', { name: 'Retry' }).click();
-      await row.waitFor({ state: 'detached', timeout: 10_000 });
+    const link = page
+      .frameLocator('#mail-view iframe')
+      .locator('a[href*="/verify?token="]')
+      .first();
+    await expect.poll(() => link.count(), { timeout: 10_000 }).toBe(1);
+    const [popup] = await Promise.all([page.waitForEvent('popup'), link.click()]);
+    await popup.waitForLoadState();
+    const opened = await until(async () =>
+      frontEnd.opened.find((url) => url.startsWith('/verify')),
+    );
+    await popup.close();
 
+    const token = new URL(opened, frontEndUrl).searchParams.get('token');
+    const verified = await fetch(`${api}/auth/verify`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token }),
+    });
+    expect(verified.status).toBe(200);
+    expect(await verified.json()).toMatchObject({ email, is_verified: true });
+  });
+
+  it('lists a dead-lettered QStash message and retries it from its button', async () => {
+    const qstash = new Client({
+      baseUrl: cloud.urls.qstash,
+      token: LOCAL_CREDENTIALS.qstashToken,
+      retry: false,
+    });
+    const { messageId } = await qstash.publishJSON({
+      url: `${frontEndUrl}/hook`,
+      body: { hello: 'console' },
+      retries: 0,
+    });
+    const [dead] = await until(async () => {
       const { messages } = await qstash.dlq.listMessages();
-      expect(messages.map((message) => message.dlqId)).not.toContain(dead?.dlqId);
-      const delivered = page.locator('#messages tr', { hasText: '/hook' }).filter({
-        hasText: 'DELIVERED',
-      });
-      await delivered.waitFor({ timeout: 10_000 });
-      expect(frontEnd.state.hookCalls).toBe(2);
+      const found = messages.filter((message) => message.messageId === messageId);
+      return found.length > 0 ? found : undefined;
     });
+    await page.goto(cloud.urls.console);
+    const row = page.locator(`#dlq tr[data-dlq-id="${dead?.dlqId}"]`);
+    await row.waitFor({ timeout: 10_000 });
+    await expect.poll(() => row.textContent()).toContain('/hook');
+    await expect.poll(() => row.textContent()).toContain('500');
 
-    it('deletes a dead-lettered message from its button', async () => {
-      frontEnd.state.hookFixed = false;
-      const qstash = new Client({
-        baseUrl: cloud.urls.qstash,
-        token: LOCAL_CREDENTIALS.qstashToken,
-        retry: false,
-      });
-      const { messageId } = await qstash.publishJSON({ url: `${frontEndUrl}/hook`, retries: 0 });
-      const dead = await until(async () => {
-        const { messages } = await qstash.dlq.listMessages();
-        return messages.find((message) => message.messageId === messageId);
-      });
-      const row = page.locator(`#dlq tr[data-dlq-id="${dead.dlqId}"]`);
-      await row.getByRole('button', { name: 'Delete' }).click();
-      await row.waitFor({ state: 'detached', timeout: 10_000 });
+    frontEnd.state.hookFixed = true;
+    await row.getByRole('button', { name: 'Retry' }).click();
+    await row.waitFor({ state: 'detached', timeout: 10_000 });
+
+    const { messages } = await qstash.dlq.listMessages();
+    expect(messages.map((message) => message.dlqId)).not.toContain(dead?.dlqId);
+    const delivered = page.locator('#messages tr', { hasText: '/hook' }).filter({
+      hasText: 'DELIVERED',
+    });
+    await delivered.waitFor({ timeout: 10_000 });
+    expect(frontEnd.state.hookCalls).toBe(2);
+  });
+
+  it('deletes a dead-lettered message from its button', async () => {
+    frontEnd.state.hookFixed = false;
+    const qstash = new Client({
+      baseUrl: cloud.urls.qstash,
+      token: LOCAL_CREDENTIALS.qstashToken,
+      retry: false,
+    });
+    const { messageId } = await qstash.publishJSON({ url: `${frontEndUrl}/hook`, retries: 0 });
+    const dead = await until(async () => {
       const { messages } = await qstash.dlq.listMessages();
-      expect(messages.map((message) => message.dlqId)).not.toContain(dead.dlqId);
-      expect(violations).toEqual([]);
+      return messages.find((message) => message.messageId === messageId);
     });
+    const row = page.locator(`#dlq tr[data-dlq-id="${dead.dlqId}"]`);
+    await row.getByRole('button', { name: 'Delete' }).click();
+    await row.waitFor({ state: 'detached', timeout: 10_000 });
+    const { messages } = await qstash.dlq.listMessages();
+    expect(messages.map((message) => message.dlqId)).not.toContain(dead.dlqId);
+    expect(violations).toEqual([]);
+  });
 
-    it('answers only requests naming a loopback host, and refuses cross-origin POSTs', async () => {
-      const rebound = await page.request.get(cloud.urls.console, {
-        headers: { host: 'attacker.example' },
-      });
-      expect(rebound.status()).toBe(403);
-      const crossSite = await page.request.post(`${cloud.urls.console}/api/dlq/dlq_x/delete`, {
-        headers: { origin: 'http://attacker.example' },
-      });
-      expect(crossSite.status()).toBe(403);
+  it('answers only requests naming a loopback host, and refuses cross-origin POSTs', async () => {
+    const rebound = await page.request.get(cloud.urls.console, {
+      headers: { host: 'attacker.example' },
     });
-  },
-);
+    expect(rebound.status()).toBe(403);
+    const crossSite = await page.request.post(`${cloud.urls.console}/api/dlq/dlq_x/delete`, {
+      headers: { origin: 'http://attacker.example' },
+    });
+    expect(crossSite.status()).toBe(403);
+  });
+});

@@ -7,6 +7,7 @@ import { startMailbox } from '../../dev/local-cloud/mailbox/server';
 import { startQStash } from '../../dev/local-cloud/qstash/server';
 import type { RunningService } from '../../dev/local-cloud/service';
 import { LOCAL_CREDENTIALS } from '../../dev/local-cloud/service';
+import { until } from './until';
 
 const keys = {
   currentSigningKey: LOCAL_CREDENTIALS.qstashCurrentSigningKey,
@@ -25,18 +26,8 @@ async function readBody(request: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString();
 }
 
-async function until<T>(
-  probe: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 5_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+/** Deliveries here are local and quick: poll often, give up soon. */
+const soon = { timeoutMs: 5_000, intervalMs: 10 };
 
 // The workerd suite runs QStash in `pull` mode; `npm run dev` uses `http` mode, tested here.
 describe('local QStash in http mode', () => {
@@ -77,7 +68,10 @@ describe('local QStash in http mode', () => {
     const url = `${origin}/api/v1/jobs/send-email`;
     await client.publishJSON({ url, body: { to: 'ada@example.com' } });
 
-    const attempts = await until(() => (received.length >= 2 ? received.slice(0, 2) : undefined));
+    const attempts = await until(
+      () => (received.length >= 2 ? received.slice(0, 2) : undefined),
+      soon,
+    );
 
     expect(attempts.map((a) => a.headers['upstash-retried'])).toEqual(['0', '1']);
     for (const attempt of attempts) {
@@ -98,7 +92,7 @@ describe('local QStash in http mode', () => {
     const dead = await until(async () => {
       const { messages } = await client.dlq.listMessages({ filter: { url } });
       return messages.length > 0 ? messages : undefined;
-    });
+    }, soon);
 
     expect(dead).toEqual([expect.objectContaining({ messageId, url, responseStatus: 0 })]);
   });

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:test';
 import fc from 'fast-check';
-import { MAX_INT4 } from '../../src/lib/pagination';
+import { MAX_INT4 } from '../../src/lib/schema-fields';
 import { signLikeQStash } from '../helpers/jobs';
 import { PASSWORD, type TestUser, type Tokens } from '../helpers/users';
 import { API, ORIGIN } from '../helpers/worker';

@@ -4,6 +4,7 @@ import { AuditListQuerySchema, AuditPageSchema } from './audit.schemas';
 export const listAuditEvents = superuserRoute({
   method: 'get',
   path: '/audit',
+  operationId: 'audit.list',
   tags: ['audit'],
   summary: 'The audit log (superuser)',
   description:

@@ -1,28 +1,26 @@
 import { z } from '@hono/zod-openapi';
 import { listPageOf, listQuerySchema } from '../../lib/list-query';
-import { decimalInteger, MAX_INT4 } from '../../lib/pagination';
+import { decimalInteger } from '../../lib/pagination';
+import { MAX_IP_LENGTH, MAX_USER_AGENT_LENGTH } from '../../lib/request-meta';
+import { int32, TIMESTAMP_LENGTH } from '../../lib/schema-fields';
 import { AUDIT_EVENTS } from './audit.service';
 
 const userId = (description: string) =>
-  decimalInteger(z.number().int().positive().max(MAX_INT4))
-    .optional()
-    .openapi({ type: 'integer', description });
+  decimalInteger(int32(1)).optional().openapi({ description });
 
 const AuditEventReadSchema = z
   .object({
-    id: z.number().int(),
-    event: z.string().openapi({ example: 'login_succeeded' }),
-    user_id: z.number().int().nullable().openapi({ description: 'The account the event is about' }),
-    actor_id: z
-      .number()
-      .int()
+    id: int32(1),
+    event: z.string().max(100).openapi({ example: 'login_succeeded' }),
+    user_id: int32(1).nullable().openapi({ description: 'The account the event is about' }),
+    actor_id: int32(1)
       .nullable()
       .openapi({ description: 'The admin who acted, when not the user themself' }),
-    ip: z.string().nullable(),
-    user_agent: z.string().nullable(),
-    request_id: z.string().nullable(),
+    ip: z.string().max(MAX_IP_LENGTH).nullable(),
+    user_agent: z.string().max(MAX_USER_AGENT_LENGTH).nullable(),
+    request_id: z.string().max(255).nullable(),
     details: z.record(z.string(), z.unknown()).nullable(),
-    created_at: z.iso.datetime({ offset: true }),
+    created_at: z.iso.datetime({ offset: true }).max(TIMESTAMP_LENGTH),
   })
   .openapi('AuditEvent');
 

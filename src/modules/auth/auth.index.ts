@@ -12,6 +12,8 @@ router.use('/auth/*', noStore());
 /** Registration, login (bearer and cookie), refresh, logout, verification and password reset. */
 export const authModule = defineModule({
   name: 'auth',
+  description:
+    'Registration, login (bearer tokens or a cookie), refresh, logout, e-mail verification and password reset',
   router: router
     .openapi(routes.register, handlers.register)
     .openapi(routes.jwtLogin, handlers.jwtLogin)

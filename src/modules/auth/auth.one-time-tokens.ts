@@ -3,7 +3,7 @@ import type { BatchItem } from 'drizzle-orm/batch';
 import { generateToken, hashToken } from '../../platform/crypto/tokens';
 import { columnName, type Database } from '../../platform/db/client';
 import { oneTimeTokens } from '../../platform/db/schema';
-import type { Settings } from '../../settings';
+import { frontendUrl, type Settings } from '../../settings';
 import { enqueue } from '../jobs/jobs.service';
 
 // One-time tokens: single-use links sent by e-mail. Only their SHA-256 is stored; each is
@@ -21,6 +21,11 @@ const ONE_TIME_TOKENS = {
   reset_password: { ttlMs: HOUR_MS, path: 'reset-password' },
   report_email_change: { ttlMs: 7 * 24 * HOUR_MS, path: 'report-email-change' },
 } as const satisfies Record<TokenPurpose, { ttlMs: number; path: string }>;
+
+/** The paths the links lead to, under `FRONTEND_URL`: `['/verify', '/reset-password', …]`. */
+export const LINK_PATHS = [
+  ...new Set(Object.values(ONE_TIME_TOKENS).map(({ path }) => `/${path}`)),
+];
 
 /** The outstanding tokens each event voids. */
 const VOIDED_BY = {
@@ -91,7 +96,7 @@ export async function emailOneTimeToken(
   });
   const [first, ...rest] = before;
   await deps.db.batch(first ? [first, ...rest, insert] : [insert]);
-  const base = (deps.settings.FRONTEND_URL ?? deps.settings.PUBLIC_BASE_URL).replace(/\/$/, '');
+  const base = frontendUrl(deps.settings).href.replace(/\/$/, '');
   await enqueue(deps, 'send_email', {
     to: recipient.email,
     template: purpose,

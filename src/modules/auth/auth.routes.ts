@@ -26,10 +26,11 @@ const loginBody = {
 };
 
 /** The e-mail requests: always 202 with the same body, so nothing tells whether an address has an account. */
-function emailRequest<P extends string>(path: P, summary: string) {
+function emailRequest<P extends string>(path: P, operationId: string, summary: string) {
   return createRoute({
     method: 'post',
     path,
+    operationId,
     tags,
     summary,
     description: 'Always 202 with the same body, whether or not the address has an account.',
@@ -53,6 +54,7 @@ const LOGIN_ERRORS = errorResponses(
 export const register = createRoute({
   method: 'post',
   path: '/auth/register',
+  operationId: 'auth.register',
   tags,
   summary: 'Register a new account',
   description: 'Creates the account and e-mails a verification link.',
@@ -67,6 +69,7 @@ export const register = createRoute({
 export const jwtLogin = createRoute({
   method: 'post',
   path: '/auth/jwt/login',
+  operationId: 'auth.login',
   tags,
   summary: 'Log in for a bearer access token and a refresh token',
   middleware: [...limits.login],
@@ -77,6 +80,7 @@ export const jwtLogin = createRoute({
 export const jwtRefresh = createRoute({
   method: 'post',
   path: '/auth/jwt/refresh',
+  operationId: 'auth.refresh',
   tags,
   summary: 'Exchange a refresh token for new tokens (the old one stops working)',
   description:
@@ -92,6 +96,7 @@ export const jwtRefresh = createRoute({
 export const jwtLogout = authedRoute({
   method: 'post',
   path: '/auth/jwt/logout',
+  operationId: 'auth.logout',
   tags,
   summary: 'End the session of this access token',
   responses: { 204: { description: 'Logged out' } },
@@ -100,6 +105,7 @@ export const jwtLogout = authedRoute({
 export const cookieLogin = createRoute({
   method: 'post',
   path: '/auth/cookie/login',
+  operationId: 'auth.cookieLogin',
   tags,
   summary: 'Log in with a session cookie',
   description: 'Needs an allowed `Origin`, like every cookie-authenticated change (login CSRF).',
@@ -115,6 +121,7 @@ export const cookieLogin = createRoute({
 export const cookieLogout = authedRoute({
   method: 'post',
   path: '/auth/cookie/logout',
+  operationId: 'auth.cookieLogout',
   tags,
   summary: 'End the cookie session and clear the cookie',
   responses: { 204: { description: 'Logged out' } },
@@ -122,12 +129,14 @@ export const cookieLogout = authedRoute({
 
 export const requestVerifyToken = emailRequest(
   '/auth/request-verify-token',
+  'auth.requestVerifyToken',
   'E-mail a new verification link',
 );
 
 export const verify = createRoute({
   method: 'post',
   path: '/auth/verify',
+  operationId: 'auth.verify',
   tags,
   summary: 'Verify an e-mail address with the token from the e-mail',
   middleware: [...limits.token],
@@ -138,18 +147,23 @@ export const verify = createRoute({
   },
 });
 
-export const forgotPassword = emailRequest('/auth/forgot-password', 'E-mail a password reset link');
+export const forgotPassword = emailRequest(
+  '/auth/forgot-password',
+  'auth.forgotPassword',
+  'E-mail a password reset link',
+);
 
 export const resetPassword = createRoute({
   method: 'post',
   path: '/auth/reset-password',
+  operationId: 'auth.resetPassword',
   tags,
   summary: 'Set a new password with the token from the e-mail',
   description: 'Ends every session of the account and e-mails a notice.',
   middleware: [...limits.token],
   request: { body: jsonBody(ResetPasswordSchema) },
   responses: {
-    200: jsonContent(z.object({ detail: z.string() }), 'Password changed'),
+    200: jsonContent(z.object({ detail: z.string().max(255) }), 'Password changed'),
     ...errorResponses('RESET_PASSWORD_BAD_TOKEN', 'RATE_LIMITED', 'SERVICE_UNAVAILABLE'),
   },
 });
@@ -157,6 +171,7 @@ export const resetPassword = createRoute({
 export const reportEmailChange = createRoute({
   method: 'post',
   path: '/auth/report-email-change',
+  operationId: 'auth.reportEmailChange',
   tags,
   summary: 'Report an e-mail change with the token sent to the old address',
   description:
@@ -164,7 +179,7 @@ export const reportEmailChange = createRoute({
   middleware: [...limits.token],
   request: { body: jsonBody(VerifySchema) },
   responses: {
-    200: jsonContent(z.object({ detail: z.string() }), 'The old address is back'),
+    200: jsonContent(z.object({ detail: z.string().max(255) }), 'The old address is back'),
     ...errorResponses(
       'VERIFY_USER_BAD_TOKEN',
       'UPDATE_USER_EMAIL_ALREADY_EXISTS',

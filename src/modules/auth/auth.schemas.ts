@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { int32 } from '../../lib/schema-fields';
 import { PasswordSchema } from '../users/users.schemas';
 
 const username = z.string().trim().min(1).max(320).openapi({ example: 'jane@example.com' });
@@ -10,9 +11,9 @@ export const LoginFormSchema = z
     username,
     password,
     grant_type: z.literal('password').optional(),
-    scope: z.string().optional(),
-    client_id: z.string().optional(),
-    client_secret: z.string().optional(),
+    scope: z.string().max(255).optional(),
+    client_id: z.string().max(255).optional(),
+    client_secret: z.string().max(255).optional(),
   })
   .openapi('LoginForm');
 
@@ -27,10 +28,10 @@ export const LoginJsonSchema = z
 
 export const TokenSchema = z
   .object({
-    access_token: z.string(),
+    access_token: z.string().max(2048),
     token_type: z.literal('bearer'),
-    expires_in: z.number().int().openapi({ example: 900 }),
-    refresh_token: z.string(),
+    expires_in: int32().openapi({ example: 900 }),
+    refresh_token: z.string().max(512),
   })
   .openapi('Token');
 
@@ -50,6 +51,6 @@ export const ResetPasswordSchema = z
   .object({ token: z.string().min(1).max(512), password: PasswordSchema })
   .openapi('ResetPasswordRequest');
 
-export const AcceptedSchema = z.object({ detail: z.string() }).openapi('Accepted', {
+export const AcceptedSchema = z.object({ detail: z.string().max(255) }).openapi('Accepted', {
   example: { detail: 'If the address has an account, an e-mail is on its way.' },
 });

@@ -8,8 +8,8 @@ import { defineModule } from '../module';
 const HealthSchema = z
   .object({
     status: z.literal('ok'),
-    service: z.string().openapi({ example: 'Stratus' }),
-    version: z.string().openapi({ example: '0.1.0' }),
+    service: z.string().max(100).openapi({ example: 'Stratus' }),
+    version: z.string().max(50).openapi({ example: '0.1.0' }),
     environment: z.enum(['development', 'test', 'production']),
   })
   .openapi('Health');
@@ -30,6 +30,7 @@ const routes = {
   live: createRoute({
     method: 'get',
     path: '/health',
+    operationId: 'health.live',
     tags: ['health'],
     summary: 'Liveness: the Worker answers (no I/O)',
     responses: { 200: jsonContent(HealthSchema, 'The Worker is up') },
@@ -37,6 +38,7 @@ const routes = {
   db: createRoute({
     method: 'get',
     path: '/health/db',
+    operationId: 'health.database',
     tags: ['health'],
     summary: 'Database connectivity (SELECT 1) and latency',
     responses: {
@@ -47,6 +49,7 @@ const routes = {
   ready: createRoute({
     method: 'get',
     path: '/health/ready',
+    operationId: 'health.ready',
     tags: ['health'],
     summary: 'Readiness: the database (SELECT 1) and Redis (PING) answer',
     description: 'Answers 503 naming the failed checks in `checks` when one is down.',
@@ -106,4 +109,8 @@ const router = createRouter()
   });
 
 /** Liveness and readiness probes. */
-export const healthModule = defineModule({ name: 'health', router });
+export const healthModule = defineModule({
+  name: 'health',
+  description: 'Liveness and readiness probes',
+  router,
+});

@@ -8,6 +8,8 @@ import { itemsTasks } from './items.tasks';
 /** The example resource: owned items with lists, search, ETags, caching and idempotent creates. */
 export const itemsModule = defineModule({
   name: 'items',
+  description:
+    'The example resource: items owned by their creators, with lists, search, ETags and idempotent creates',
   router: createRouter()
     .openapi(routes.listItems, handlers.listItems)
     .openapi(routes.createItem, handlers.createItem)

@@ -29,6 +29,7 @@ const OWNERSHIP =
 export const listItems = authedRoute({
   method: 'get',
   path: '/items',
+  operationId: 'items.list',
   tags,
   summary: 'List my items',
   description: `${OWNERSHIP} Offset paging with \`skip\`, or cursor paging with \`cursor\` (no total, steady on deep pages). ETag and \`If-None-Match\` → 304.`,
@@ -43,6 +44,7 @@ export const listItems = authedRoute({
 export const createItem = authedRoute({
   method: 'post',
   path: '/items',
+  operationId: 'items.create',
   tags,
   summary: 'Create an item',
   description: 'Send `Idempotency-Key` to make retries safe.',
@@ -58,6 +60,7 @@ export const createItem = authedRoute({
 export const getItem = authedRoute({
   method: 'get',
   path: '/items/{id}',
+  operationId: 'items.get',
   tags,
   summary: 'Get an item',
   description: `${OWNERSHIP} ETag and \`If-None-Match\` → 304.`,
@@ -79,6 +82,7 @@ const WRITE_ERRORS = ['NOT_FOUND', 'PRECONDITION_FAILED'] as const;
 export const patchItem = authedRoute({
   method: 'patch',
   path: '/items/{id}',
+  operationId: 'items.update',
   tags,
   summary: 'Update an item',
   description: `${OWNERSHIP} With \`If-Match\`, only if the item still has that ETag (else 412, nothing changed).`,
@@ -96,6 +100,7 @@ export const patchItem = authedRoute({
 export const putItem = authedRoute({
   method: 'put',
   path: '/items/{id}',
+  operationId: 'items.replace',
   tags,
   summary: 'Replace an item',
   description: `${OWNERSHIP} A missing \`description\` becomes null. \`If-Match\` as for PATCH.`,
@@ -113,6 +118,7 @@ export const putItem = authedRoute({
 export const deleteItem = authedRoute({
   method: 'delete',
   path: '/items/{id}',
+  operationId: 'items.delete',
   tags,
   summary: 'Delete an item (soft delete)',
   description: `${OWNERSHIP} Hidden at once, purged after \`SOFT_DELETE_RETENTION_DAYS\`. \`If-Match\` as for PATCH.`,

@@ -1,18 +1,19 @@
 import { z } from '@hono/zod-openapi';
 import { IncludeDeletedSchema, listPageOf, listQuerySchema } from '../../lib/list-query';
+import { int32, timestamp } from '../../lib/schema-fields';
 
 const title = z.string().trim().min(1).max(255).openapi({ example: 'Groceries' });
 const description = z.string().max(255).nullable().openapi({ example: 'Milk, eggs, bread' });
 
 export const ItemReadSchema = z
   .object({
-    id: z.number().int(),
-    title: z.string(),
-    description: z.string().nullable(),
-    owner_id: z.number().int(),
-    created_at: z.iso.datetime(),
-    updated_at: z.iso.datetime(),
-    deleted_at: z.iso.datetime().nullable(),
+    id: int32(1),
+    title: z.string().max(255),
+    description: z.string().max(255).nullable(),
+    owner_id: int32(1),
+    created_at: timestamp(),
+    updated_at: timestamp(),
+    deleted_at: timestamp().nullable(),
   })
   .openapi('Item');
 

@@ -18,6 +18,8 @@ router.post(routes.run.getRoutingPath(), handlers.run);
 /** `POST /jobs/{task}`: where QStash delivers the tasks every module declares. */
 export const jobsModule = defineModule({
   name: 'jobs',
+  description:
+    'Queued tasks delivered by QStash (signed webhook deliveries, never called by clients)',
   router,
   errors: jobsErrors,
   tasks: jobsTasks,

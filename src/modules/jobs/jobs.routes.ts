@@ -14,6 +14,7 @@ const JobResultSchema = z
     }),
     message_id: z
       .string()
+      .max(255)
       .openapi({ example: 'msg_26hZCxZCuWyyTWPmSVBrNC1RADwpgWxPcak2rQD51EMjFMuzcW7qYXpPiDyw' }),
   })
   .openapi('JobResult');
@@ -21,6 +22,7 @@ const JobResultSchema = z
 export const run = createRoute({
   method: 'post',
   path: '/jobs/{task}',
+  operationId: 'jobs.run',
   tags: ['jobs'],
   summary: 'Run a queued task (QStash deliveries only)',
   description:
@@ -32,7 +34,7 @@ export const run = createRoute({
     '`send_email`, `cleanup_expired_tokens`, `purge_soft_deleted`.',
   security: [{ [QSTASH_SIGNATURE]: [] }],
   request: {
-    params: z.object({ task: z.string().openapi({ example: 'send_email' }) }),
+    params: z.object({ task: z.string().max(100).openapi({ example: 'send_email' }) }),
     body: {
       description: "The task's payload (validated after the signature, by the task's schema)",
       required: true,

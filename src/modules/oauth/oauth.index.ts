@@ -7,6 +7,8 @@ import * as routes from './oauth.routes';
 /** Social login with Google and GitHub, and the signed-in user's provider links. */
 export const oauthModule = defineModule({
   name: 'oauth',
+  description:
+    'Social login with Google and GitHub, and the social accounts linked to the current user',
   router: createRouter()
     .openapi(routes.authorize, handlers.authorize)
     .openapi(routes.callback, handlers.callback)

@@ -1,5 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { MAX_URL_LENGTH } from '../../lib/errors';
 import { authedRoute, errorResponses, jsonContent } from '../../lib/openapi';
+import { OAUTH_PROVIDERS } from '../../platform/db/schema';
 import { TokenSchema } from '../auth/auth.schemas';
 import { limits } from './oauth.limits';
 import {
@@ -10,16 +12,19 @@ import {
   ProviderParamSchema,
 } from './oauth.schemas';
 
-const tags = ['auth'];
+const tags = ['oauth'];
 
 const REDIRECT = {
   description: 'Redirect (`Location`)',
-  headers: { Location: { schema: { type: 'string' as const } } },
+  headers: {
+    Location: { schema: { type: 'string' as const, format: 'uri', maxLength: MAX_URL_LENGTH } },
+  },
 };
 
 export const authorize = createRoute({
   method: 'get',
   path: '/auth/{provider}/authorize',
+  operationId: 'oauth.authorize',
   tags,
   summary: 'Start a social login (Google or GitHub)',
   description: [
@@ -41,6 +46,7 @@ export const authorize = createRoute({
 export const callback = createRoute({
   method: 'get',
   path: '/auth/{provider}/callback',
+  operationId: 'oauth.callback',
   tags,
   summary: 'Finish a social login (the provider redirects here)',
   description: [
@@ -78,17 +84,23 @@ export const callback = createRoute({
 export const listAccounts = authedRoute({
   method: 'get',
   path: '/users/me/oauth-accounts',
-  tags: ['users'],
+  operationId: 'oauth.listMyAccounts',
+  tags,
   summary: 'My linked social logins',
   responses: {
-    200: jsonContent(z.array(OAuthAccountReadSchema), 'Linked provider accounts, oldest first'),
+    200: jsonContent(
+      // At most one account per provider (a unique index).
+      z.array(OAuthAccountReadSchema).max(OAUTH_PROVIDERS.length),
+      'Linked provider accounts, oldest first',
+    ),
   },
 });
 
 export const unlinkAccount = authedRoute({
   method: 'delete',
   path: '/users/me/oauth-accounts/{provider}',
-  tags: ['users'],
+  operationId: 'oauth.unlinkMyAccount',
+  tags,
   summary: 'Unlink a social login',
   description:
     'Refused with 409 `OAUTH_LAST_LOGIN_METHOD` when it is the only way left to log in (no password and no other link): set a password first (forgot/reset password).',

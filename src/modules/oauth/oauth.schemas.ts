@@ -1,4 +1,6 @@
 import { z } from '@hono/zod-openapi';
+import { MAX_URL_LENGTH } from '../../lib/errors';
+import { timestamp } from '../../lib/schema-fields';
 import { OAUTH_PROVIDERS } from '../../platform/db/schema';
 
 export type Provider = (typeof OAUTH_PROVIDERS)[number];
@@ -28,9 +30,9 @@ export const AuthorizeQuerySchema = z.object({
 
 export const AuthorizationUrlSchema = z
   .object({
-    authorization_url: z
-      .url()
-      .openapi({ example: 'https://accounts.google.com/o/oauth2/v2/auth?response_type=code&…' }),
+    authorization_url: z.url().max(MAX_URL_LENGTH).openapi({
+      example: 'https://accounts.google.com/o/oauth2/v2/auth?response_type=code&client_id=stratus',
+    }),
   })
   .openapi('OAuthAuthorizationUrl');
 
@@ -47,10 +49,13 @@ export type CallbackQuery = z.infer<typeof CallbackQuerySchema>;
 export const OAuthAccountReadSchema = z
   .object({
     provider: z.enum(OAUTH_PROVIDERS),
-    account_id: z.string().openapi({ description: "The user's id at the provider" }),
-    account_email: z.string().openapi({ description: 'The address the provider last reported' }),
-    created_at: z.iso.datetime(),
-    updated_at: z.iso.datetime(),
+    account_id: z.string().max(255).openapi({ description: "The user's id at the provider" }),
+    account_email: z
+      .email()
+      .max(320)
+      .openapi({ description: 'The address the provider last reported' }),
+    created_at: timestamp(),
+    updated_at: timestamp(),
   })
   .openapi('OAuthAccountRead');
 

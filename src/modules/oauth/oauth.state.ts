@@ -4,7 +4,7 @@ import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { z } from 'zod';
 import { AppError } from '../../lib/errors';
-import type { Settings } from '../../settings';
+import { frontendUrl, type Settings } from '../../settings';
 import type { Provider } from './oauth.schemas';
 
 // The state of a login in progress lives in a short-lived cookie bound to the browser that
@@ -72,11 +72,6 @@ export function matchState(stored: StoredState | null, received: string | undefi
     throw new AppError('OAUTH_INVALID_STATE');
   }
   return stored;
-}
-
-/** `FRONTEND_URL`, defaulting to `PUBLIC_BASE_URL`. */
-function frontendUrl(settings: Settings): URL {
-  return new URL(settings.FRONTEND_URL ?? settings.PUBLIC_BASE_URL);
 }
 
 /** `next` resolved against `FRONTEND_URL`, or null when it leaves it (origin or path). */

@@ -7,6 +7,8 @@ import { postsTasks } from './posts.tasks';
 /** Posts: drafts and published posts guarded by RBAC, with lists, ETags, caching and idempotent creates. */
 export const postsModule = defineModule({
   name: 'posts',
+  description:
+    'Posts written by authors with the posts permissions; drafts seen by their author and editors',
   router: createRouter()
     .openapi(routes.listPosts, handlers.listPosts)
     .openapi(routes.createPost, handlers.createPost)

@@ -32,6 +32,7 @@ const EDITING =
 export const listPosts = authedRoute({
   method: 'get',
   path: '/posts',
+  operationId: 'posts.list',
   tags,
   summary: 'List posts',
   description: `${VISIBILITY} Offset paging with \`skip\`, or cursor paging with \`cursor\` (no total, steady on deep pages). ETag and \`If-None-Match\` → 304.`,
@@ -47,6 +48,7 @@ export const listPosts = authedRoute({
 export const createPost = authedRoute({
   method: 'post',
   path: '/posts',
+  operationId: 'posts.create',
   tags,
   summary: 'Create a post',
   description:
@@ -64,6 +66,7 @@ export const createPost = authedRoute({
 export const getPost = authedRoute({
   method: 'get',
   path: '/posts/{id}',
+  operationId: 'posts.get',
   tags,
   summary: 'Get a post',
   description: `${VISIBILITY} ETag and \`If-None-Match\` → 304.`,
@@ -85,6 +88,7 @@ const WRITE_ERRORS = ['NOT_FOUND', 'PRECONDITION_FAILED'] as const;
 export const patchPost = authedRoute({
   method: 'patch',
   path: '/posts/{id}',
+  operationId: 'posts.update',
   tags,
   summary: 'Update a post',
   description: EDITING,
@@ -103,6 +107,7 @@ export const patchPost = authedRoute({
 export const putPost = authedRoute({
   method: 'put',
   path: '/posts/{id}',
+  operationId: 'posts.replace',
   tags,
   summary: 'Replace a post',
   description: `${EDITING} A missing \`published\` makes it a draft.`,
@@ -121,6 +126,7 @@ export const putPost = authedRoute({
 export const deletePost = authedRoute({
   method: 'delete',
   path: '/posts/{id}',
+  operationId: 'posts.delete',
   tags,
   summary: 'Delete a post (soft delete)',
   description:

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { IncludeDeletedSchema, listPageOf, listQuerySchema } from '../../lib/list-query';
+import { int32, timestamp } from '../../lib/schema-fields';
 
 const title = z.string().trim().min(1).max(255).openapi({ example: 'Hello, edge' });
 const content = z.string().max(100_000).openapi({ example: 'Our first post.' });
@@ -7,14 +8,14 @@ const published = z.boolean().openapi({ description: 'Readers see only published
 
 export const PostReadSchema = z
   .object({
-    id: z.number().int(),
-    title: z.string(),
-    content: z.string(),
+    id: int32(1),
+    title: z.string().max(255),
+    content: z.string().max(100_000),
     published: z.boolean(),
-    author_id: z.number().int(),
-    created_at: z.iso.datetime(),
-    updated_at: z.iso.datetime(),
-    deleted_at: z.iso.datetime().nullable(),
+    author_id: int32(1),
+    created_at: timestamp(),
+    updated_at: timestamp(),
+    deleted_at: timestamp().nullable(),
   })
   .openapi('Post');
 

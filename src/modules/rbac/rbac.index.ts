@@ -11,6 +11,7 @@ router.use('/rbac/*', noStore());
 /** Roles and permissions: the signed-in user's access, and their administration. */
 export const rbacModule = defineModule({
   name: 'rbac',
+  description: 'Roles and permissions: who may do what',
   router: router
     .openapi(routes.getMyAccess, handlers.getMyAccess)
     .openapi(routes.listRoles, handlers.listRoles)

@@ -17,6 +17,7 @@ const permission = ['rbac', 'manage'] as const;
 export const getMyAccess = authedRoute({
   method: 'get',
   path: '/rbac/me',
+  operationId: 'rbac.getMyAccess',
   tags,
   summary: 'My roles and effective permissions',
   responses: {
@@ -27,6 +28,7 @@ export const getMyAccess = authedRoute({
 export const listRoles = authedRoute({
   method: 'get',
   path: '/rbac/roles',
+  operationId: 'rbac.listRoles',
   tags,
   summary: 'List roles with their permissions',
   permission,
@@ -38,6 +40,7 @@ export const listRoles = authedRoute({
 export const createRole = authedRoute({
   method: 'post',
   path: '/rbac/roles',
+  operationId: 'rbac.createRole',
   tags,
   summary: 'Create a role',
   description: 'A role exists while it has at least one permission.',
@@ -52,6 +55,7 @@ export const createRole = authedRoute({
 export const deleteRole = authedRoute({
   method: 'delete',
   path: '/rbac/roles/{role}',
+  operationId: 'rbac.deleteRole',
   tags,
   summary: 'Delete a role',
   description: 'Its holders lose it. The `admin` role cannot be deleted.',
@@ -66,6 +70,7 @@ export const deleteRole = authedRoute({
 export const addRolePermission = authedRoute({
   method: 'put',
   path: '/rbac/roles/{role}/permissions/{resource}/{action}',
+  operationId: 'rbac.grantPermission',
   tags,
   summary: 'Add a permission to a role',
   description: 'Adding a permission the role has changes nothing.',
@@ -80,6 +85,7 @@ export const addRolePermission = authedRoute({
 export const removeRolePermission = authedRoute({
   method: 'delete',
   path: '/rbac/roles/{role}/permissions/{resource}/{action}',
+  operationId: 'rbac.revokePermission',
   tags,
   summary: 'Remove a permission from a role',
   description: 'Removing one the role lacks changes nothing; its last one is refused.',
@@ -94,6 +100,7 @@ export const removeRolePermission = authedRoute({
 export const getUserRoles = authedRoute({
   method: 'get',
   path: '/rbac/users/{id}/roles',
+  operationId: 'rbac.listUserRoles',
   tags,
   summary: "A user's roles",
   permission,
@@ -107,6 +114,7 @@ export const getUserRoles = authedRoute({
 export const addUserRole = authedRoute({
   method: 'put',
   path: '/rbac/users/{id}/roles/{role}',
+  operationId: 'rbac.assignRole',
   tags,
   summary: 'Give a user a role',
   description: 'Giving a role the user holds changes nothing.',
@@ -121,6 +129,7 @@ export const addUserRole = authedRoute({
 export const removeUserRole = authedRoute({
   method: 'delete',
   path: '/rbac/users/{id}/roles/{role}',
+  operationId: 'rbac.unassignRole',
   tags,
   summary: 'Take a role from a user',
   description:

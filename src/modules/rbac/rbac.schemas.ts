@@ -1,10 +1,12 @@
 import { z } from '@hono/zod-openapi';
 import { IdParamSchema } from '../../lib/pagination';
+import { int32 } from '../../lib/schema-fields';
 
 /** Role, resource and action names: lowercase words, so `user:<id>` subjects never collide. */
 const word = (example: string) =>
   z
     .string()
+    .max(50)
     .regex(/^[a-z][a-z0-9_-]{0,49}$/, 'Must be lowercase letters, digits, _ or -, up to 50')
     .openapi({ example });
 
@@ -21,12 +23,14 @@ export const RoleCreateSchema = z
   .openapi('RoleCreate');
 
 export const UserRolesSchema = z
-  .object({ user_id: z.number().int(), roles: z.array(z.string()) })
+  .object({ user_id: int32(1), roles: z.array(z.string().max(50)) })
   .openapi('UserRoles');
 
 export const MyAccessSchema = z
   .object({
-    roles: z.array(z.string()).openapi({ description: 'Held directly or through nested roles' }),
+    roles: z
+      .array(z.string().max(50))
+      .openapi({ description: 'Held directly or through nested roles' }),
     permissions: z.array(PermissionSchema),
     is_superuser: z.boolean().openapi({ description: 'Superusers pass every permission check' }),
   })

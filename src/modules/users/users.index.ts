@@ -12,6 +12,7 @@ router.use('/users/*', noStore());
 /** The signed-in user's profile and sessions, and the superuser's user administration. */
 export const usersModule = defineModule({
   name: 'users',
+  description: "The current user's account and sessions, and user management for superusers",
   router: router
     .openapi(routes.getMe, handlers.getMe)
     .openapi(routes.patchMe, handlers.patchMe)

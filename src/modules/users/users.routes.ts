@@ -15,6 +15,7 @@ const tags = ['users'];
 export const getMe = authedRoute({
   method: 'get',
   path: '/users/me',
+  operationId: 'users.getMe',
   tags,
   summary: 'The current user',
   responses: {
@@ -25,6 +26,7 @@ export const getMe = authedRoute({
 export const patchMe = authedRoute({
   method: 'patch',
   path: '/users/me',
+  operationId: 'users.updateMe',
   tags,
   summary: 'Update the current user',
   description:
@@ -45,6 +47,7 @@ export const patchMe = authedRoute({
 export const listMySessions = authedRoute({
   method: 'get',
   path: '/users/me/sessions',
+  operationId: 'users.listMySessions',
   tags,
   summary: 'My signed-in sessions',
   responses: {
@@ -55,6 +58,7 @@ export const listMySessions = authedRoute({
 export const deleteMySession = authedRoute({
   method: 'delete',
   path: '/users/me/sessions/{id}',
+  operationId: 'users.revokeMySession',
   tags,
   summary: 'End one of my sessions',
   request: { params: SessionIdParamSchema },
@@ -67,6 +71,7 @@ export const deleteMySession = authedRoute({
 export const listUsers = superuserRoute({
   method: 'get',
   path: '/users',
+  operationId: 'users.list',
   tags,
   summary: 'List users (superuser)',
   request: {
@@ -88,6 +93,7 @@ export const listUsers = superuserRoute({
 export const getUser = superuserRoute({
   method: 'get',
   path: '/users/{id}',
+  operationId: 'users.get',
   tags,
   summary: 'Get a user (superuser)',
   request: { params: IdParamSchema },
@@ -100,6 +106,7 @@ export const getUser = superuserRoute({
 export const patchUser = superuserRoute({
   method: 'patch',
   path: '/users/{id}',
+  operationId: 'users.update',
   tags,
   summary: 'Update a user (superuser)',
   description:
@@ -114,6 +121,7 @@ export const patchUser = superuserRoute({
 export const deleteUser = superuserRoute({
   method: 'delete',
   path: '/users/{id}',
+  operationId: 'users.delete',
   tags,
   summary: 'Delete a user (superuser, soft delete)',
   description:

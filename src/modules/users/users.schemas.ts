@@ -1,5 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { pageOf } from '../../lib/pagination';
+import { MAX_IP_LENGTH, MAX_USER_AGENT_LENGTH } from '../../lib/request-meta';
+import { int32, timestamp } from '../../lib/schema-fields';
 
 /** FastAPI-Users' password rules (a digit, an upper- and a lowercase letter), each with its own message. */
 export const PasswordSchema = z
@@ -18,7 +20,7 @@ const EmailSchema = z
   .max(320)
   .pipe(z.email())
   .transform((email) => email.toLowerCase())
-  .openapi({ type: 'string', format: 'email', example: 'jane@example.com' });
+  .openapi({ type: 'string', format: 'email', maxLength: 320, example: 'jane@example.com' });
 
 const name = z.string().trim().min(2).max(50);
 /** Only `https:` links: the address is shown to other users' browsers. */
@@ -29,22 +31,23 @@ const avatarUrl = z
   .optional();
 const phone = z
   .string()
+  .max(20)
   .regex(/^\+?1?\d{9,15}$/, 'Phone must be 9 to 15 digits, optionally with +');
 
 export const UserReadSchema = z
   .object({
-    id: z.number().int(),
-    email: z.string(),
+    id: int32(1),
+    email: z.email().max(320),
     is_active: z.boolean(),
     is_superuser: z.boolean(),
     is_verified: z.boolean(),
-    first_name: z.string().nullable(),
-    last_name: z.string().nullable(),
-    phone: z.string().nullable(),
-    avatar_url: z.string().nullable(),
-    created_at: z.iso.datetime(),
-    updated_at: z.iso.datetime(),
-    last_login: z.iso.datetime().nullable(),
+    first_name: z.string().max(50).nullable(),
+    last_name: z.string().max(50).nullable(),
+    phone: z.string().max(20).nullable(),
+    avatar_url: z.url().max(255).nullable(),
+    created_at: timestamp(),
+    updated_at: timestamp(),
+    last_login: timestamp().nullable(),
   })
   .openapi('UserRead');
 
@@ -105,16 +108,19 @@ export const UserPageSchema = pageOf(UserReadSchema).openapi('UserPage');
 /** A signed-in device: one refresh-token family, whose id stays the same across rotations. */
 export const SessionReadSchema = z
   .object({
-    id: z.uuid(),
-    created_at: z.iso.datetime(),
-    last_used_at: z.iso.datetime(),
-    expires_at: z.iso.datetime(),
-    user_agent: z.string().nullable(),
-    ip: z.string().nullable(),
+    id: z.uuid().max(36),
+    created_at: timestamp(),
+    last_used_at: timestamp(),
+    expires_at: timestamp(),
+    user_agent: z.string().max(MAX_USER_AGENT_LENGTH).nullable(),
+    ip: z.string().max(MAX_IP_LENGTH).nullable(),
     current: z.boolean(),
   })
   .openapi('Session');
 
 export const SessionIdParamSchema = z.object({
-  id: z.uuid().openapi({ param: { name: 'id', in: 'path' } }),
+  id: z
+    .uuid()
+    .max(36)
+    .openapi({ param: { name: 'id', in: 'path' } }),
 });
