@@ -44,6 +44,12 @@ export default async function setup(project: TestProject) {
   installLogGuard();
   const bindings = testBindings(cloud.urls);
   for (const name of SECRET_SETTINGS) registerSecret(bindings[name], name);
+  project.provide('fastCheck', {
+    seed: process.env.FC_SEED ?? null,
+    path: process.env.FC_PATH ?? null,
+    runs: process.env.FC_RUNS ?? null,
+    replayPath: process.env.FC_REPLAY_PATH ?? null,
+  });
   return async () => {
     await cloud.close();
     failOnLeaks();

@@ -5,6 +5,16 @@ declare module 'vitest' {
     localCloud: LocalCloudUrls;
     /** The superuser URL of the real PostgreSQL in `--mode services`, null with PGlite. */
     postgresAdminUrl: string | null;
+    /**
+     * `FC_SEED`, `FC_PATH`, `FC_RUNS` and `FC_REPLAY_PATH` (of a command sequence) of the
+     * shell: replay a property-test failure (docs/testing.md).
+     */
+    fastCheck: {
+      seed: string | null;
+      path: string | null;
+      runs: string | null;
+      replayPath: string | null;
+    };
   }
 }
 

@@ -161,21 +161,27 @@ function headerRefs(names: HeaderName[]) {
 const ALWAYS: ErrorCode[] = ['VALIDATION_ERROR', 'INTERNAL_ERROR', 'DATABASE_UNAVAILABLE'];
 
 /**
- * The codes the global middleware adds: the default rate limit's 429, and on routes with a body
- * 413 (`bodyLimit`), 400 `MALFORMED_JSON` (`jsonBody`, or the webhook reading its own) and, where
- * the body is validated by a zod schema, 415 for a media type the route does not declare.
+ * The codes the global middleware adds: the default rate limit's 429; on every route a client
+ * can send a body to (any method but GET), whether or not it takes one, 413 (`bodyLimit`) and
+ * 400 `MALFORMED_JSON` (`jsonBody` parses any JSON body, or the webhook reading its own); where
+ * the body is validated by a zod schema, 415 for a media type the route does not declare, and
+ * on form routes 400 `BAD_REQUEST` for a form that cannot be parsed; on routes with path
+ * parameters, 404 `NOT_FOUND` for an empty one, which matches no route.
  */
 function globalCodes(route: RouteConfig, rateLimited: boolean): ErrorCode[] {
   const content = route.request?.body?.content ?? {};
   const bodies = Object.values(content).map((media) =>
     media && 'schema' in media ? media.schema : media,
   );
+  const forms = Object.keys(content).some((type) => type.includes('form'));
   return [
     ...(rateLimited ? (['RATE_LIMITED'] as const) : []),
-    ...(bodies.length > 0 ? (['MALFORMED_JSON', 'PAYLOAD_TOO_LARGE'] as const) : []),
+    ...(route.method !== 'get' ? (['MALFORMED_JSON', 'PAYLOAD_TOO_LARGE'] as const) : []),
     ...(bodies.some((schema) => schema instanceof z.ZodType)
       ? (['UNSUPPORTED_MEDIA_TYPE'] as const)
       : []),
+    ...(forms ? (['BAD_REQUEST'] as const) : []),
+    ...(route.path.includes('{') ? (['NOT_FOUND'] as const) : []),
   ];
 }
 

@@ -61,6 +61,22 @@ export const DATABASE_DOWN = {
   NEON_FETCH_ENDPOINT: `${DEAD_ENDPOINT}/sql`,
 };
 
+/** The security headers every response carries, errors included, and what each must say. */
+const SECURITY_HEADERS = {
+  'strict-transport-security': /max-age=(3153[6-9]\d{3}|[4-9]\d{7}|\d{9,})/,
+  'x-content-type-options': /^nosniff$/,
+  'x-frame-options': /^DENY$/,
+  'content-security-policy': /default-src 'none'.*frame-ancestors 'none'/,
+};
+
+/** The security headers `headers` lacks or gets wrong, as messages; empty when all are right. */
+export function securityHeaderViolations(headers: Headers): string[] {
+  return Object.entries(SECURITY_HEADERS).flatMap(([name, pattern]) => {
+    const value = headers.get(name);
+    return value !== null && pattern.test(value) ? [] : [`${name}: ${value ?? '(missing)'}`];
+  });
+}
+
 /** Asserts the RFC 9457 shape and returns the parsed problem. */
 export async function readProblem(response: {
   headers: Headers;

@@ -126,6 +126,31 @@ describe('the OpenAPI document', () => {
       expect.arrayContaining(['RateLimit-Limit', 'RateLimit-Reset', 'Retry-After']),
     );
   });
+
+  it('declares what the global middleware answers on routes that take no body, on forms and on empty path parameters (issue 15)', () => {
+    const all = new Map(operations(document));
+    const codes = (name: string) => {
+      const { responses } = all.get(name) as Operation;
+      return Object.fromEntries(
+        Object.entries(responses).map(([status, response]) => [
+          status,
+          String((response as { description?: string }).description).split(' | '),
+        ]),
+      );
+    };
+    // A JSON body sent to a route that takes none is still parsed, and limited.
+    const logout = codes('POST /api/v1/auth/jwt/logout');
+    expect(logout['400']).toContain('MALFORMED_JSON');
+    expect(logout['413']).toEqual(['PAYLOAD_TOO_LARGE']);
+    // A form that cannot be parsed.
+    expect(codes('POST /api/v1/auth/jwt/login')['400']).toContain('BAD_REQUEST');
+    // `/items/` (an empty id) matches no route.
+    expect(codes('DELETE /api/v1/items/{id}')['404']).toContain('NOT_FOUND');
+    // A GET carries no body and has no path parameter here: neither applies.
+    const me = codes('GET /api/v1/users/me');
+    expect(me['400']).toBeUndefined();
+    expect(me['404']).toBeUndefined();
+  });
 });
 
 // `npm run lint:api` (issue 15): Spectral with the OWASP rules of .spectral.yaml, run by CI.
