@@ -5,6 +5,7 @@ import { getSettings } from '../src/settings';
 import { failOnLeaks, leaksDuring } from './helpers/leaks';
 import { capturingLogs } from './helpers/logs';
 import { login, registerUser } from './helpers/users';
+import { API, call } from './helpers/worker';
 
 /** A line as the logger would write it at `info` had it not redacted `fields`. */
 function unredacted(fields: Record<string, unknown>) {
@@ -47,6 +48,19 @@ describe('the log guard (issue 15)', () => {
     // An access token is a JWT: caught by its shape (and as the issued value).
     const [leak] = await leaksDuring(() => unredacted({ note: `saw ${tokens.access_token}` }));
     expect(leak?.secret).toContain('jwt');
+  });
+
+  it('takes no location for a secret: the tokenUrl of the OpenAPI document (issue 15)', async () => {
+    const document = (await (await call(`${API}/openapi.json`)).json()) as {
+      components: {
+        securitySchemes: Record<string, { flows?: { password?: { tokenUrl: string } } }>;
+      };
+    };
+    const tokenUrl = Object.values(document.components.securitySchemes).find(
+      (scheme) => scheme.flows?.password,
+    )?.flows?.password?.tokenUrl;
+    expect(tokenUrl).toMatch(/\/auth\/jwt\/login$/);
+    expect(await leaksDuring(() => unredacted({ path: tokenUrl }))).toEqual([]);
   });
 
   it('checks lines that capturingLogs captures', async () => {

@@ -13,9 +13,11 @@ const MIN_SECRET_LENGTH = 8;
 
 /**
  * Field names of request and response bodies whose values are secrets. Written here rather
- * than taken from the logger, so that a name the logger forgets is still caught.
+ * than taken from the logger, so that a name the logger forgets is still caught. A name that
+ * ends in a location or a kind (`tokenUrl`, `refreshUrl` of the OpenAPI document, `token_type`)
+ * holds no secret: its value (a route's path) is in every log line of that route.
  */
-const SECRET_FIELD = /passw(?:or)?d|secret|token/i;
+const SECRET_FIELD = /^(?!.*(?:url|uri|type)$).*(?:passw(?:or)?d|secret|token)/i;
 
 const JWT = /eyJ[\w-]*\.eyJ[\w-]*\.[\w-]*/;
 

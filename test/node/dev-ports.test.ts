@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { readFile, rm } from 'node:fs/promises';
 import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
+import { setTimeout } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { devDataDir, devPort, loadDevVars } from '../../dev/dev-vars';
 import { listenOnLoopback } from '../../dev/local-cloud/http';
@@ -41,19 +42,36 @@ function npmRunDev(port: number) {
   return { child, output };
 }
 
+/** Whether any process of the group led by `pid` is still running. */
+function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Stops the whole process group (npm, the dev server, the local cloud, wrangler) and waits
+ * until every member is gone: npm exits first, while the local cloud may still be writing its
+ * database under `.data/port-N/`.
+ */
 async function stop(child: ChildProcess) {
-  if (child.exitCode !== null || child.pid === undefined) return;
-  const exited = once(child, 'exit');
-  process.kill(-child.pid, 'SIGTERM');
-  const timer = setTimeout(() => child.pid && process.kill(-child.pid, 'SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
+  const { pid } = child;
+  if (pid === undefined || !groupAlive(pid)) return;
+  process.kill(-pid, 'SIGTERM');
+  const deadline = Date.now() + 10_000;
+  while (groupAlive(pid) && Date.now() < deadline) await setTimeout(100);
+  if (groupAlive(pid)) process.kill(-pid, 'SIGKILL');
 }
 
 afterAll(async () => {
   await Promise.all(started.map(({ child }) => stop(child)));
   await Promise.all(
-    started.map(({ port }) => rm(devDataDir(port), { recursive: true, force: true })),
+    started.map(({ port }) =>
+      rm(devDataDir(port), { recursive: true, force: true, maxRetries: 5, retryDelay: 200 }),
+    ),
   );
 });
 
