@@ -3,7 +3,6 @@
  * run in reverse order on a normal end, on an error, and on SIGINT / SIGTERM / SIGHUP.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 
 type Cleanup = () => Promise<void> | void;
 
@@ -86,19 +85,6 @@ export function runCommand(command: string, args: string[]): Promise<string> {
           new Error(`${command} ${args.join(' ')} failed (${status}):\n${output.slice(-4000)}`),
         );
       }
-    });
-  });
-}
-
-/** A free loopback port (the tiny race until the child binds it is acceptable here). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
     });
   });
 }

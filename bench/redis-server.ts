@@ -5,7 +5,8 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
-import { freePort, onCleanup, stopChild, track } from './lifecycle';
+import { freePort } from '../dev/local-cloud/ports';
+import { onCleanup, stopChild, track } from './lifecycle';
 
 /** Which engine served Redis, and its URL for `startLocalCloud({ redisUrl })` when external. */
 export interface RedisChoice {

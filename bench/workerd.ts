@@ -5,8 +5,9 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
+import { freePort } from '../dev/local-cloud/ports';
 import type { BuiltWorker } from './build';
-import { freePort, stopChild, track } from './lifecycle';
+import { stopChild, track } from './lifecycle';
 
 /** One Worker to serve. */
 export interface WorkerSpec {

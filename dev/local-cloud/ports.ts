@@ -125,3 +125,16 @@ export async function takenPorts(ports: Record<string, number>): Promise<string[
   }
   return taken;
 }
+
+/** A free loopback port (the tiny race until its user binds it is acceptable for tooling and tests). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -1,11 +1,10 @@
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { type Browser, chromium } from 'playwright-core';
 import { unstable_startWorker } from 'wrangler';
 import { migrateDatabase } from '../../dev/db/migrate';
 import { LOCAL_DATABASE_URL, localCloudBindings } from '../../dev/local-cloud/bindings';
 import { type LocalCloud, startLocalCloud } from '../../dev/local-cloud/index';
+import { freePort } from '../../dev/local-cloud/ports';
 
 // What the browser tests of test/node/ share: the stack `npm run dev` runs, on free ports, and
 // Debian's chromium to drive it.
@@ -33,15 +32,6 @@ export function launchChromium(): Promise<Browser> {
       '--no-first-run',
     ],
   });
-}
-
-/** A loopback port nothing listens on right now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 export interface DevStack {

@@ -107,6 +107,14 @@ abstract class Pick {
   }
 }
 
+/** A command acting through one of the model's sessions, picked by `n`. */
+abstract class PickSession extends Pick {
+  override count = (m: Readonly<Model>) => m.sessions.length;
+  session(m: Readonly<Model>): Session {
+    return m.sessions[this.index(m)] as Session;
+  }
+}
+
 export class Register implements Command {
   check(m: Readonly<Model>) {
     return m.accounts.length < MAX_USERS;
@@ -152,10 +160,9 @@ export class Login extends Pick implements Command {
   }
 }
 
-class Me extends Pick implements Command {
-  override count = (m: Readonly<Model>) => m.sessions.length;
+class Me extends PickSession implements Command {
   async run(m: Model) {
-    const session = m.sessions[this.index(m)] as Session;
+    const session = this.session(m);
     const response = await request('GET', '/users/me', '/users/me', { token: session.access });
     if (!accepted(m, session)) {
       expect(response.status, 'a token the model says is dead was accepted').toBe(401);
@@ -170,19 +177,18 @@ class Me extends Pick implements Command {
   }
 }
 
-class Refresh extends Pick implements Command {
+class Refresh extends PickSession implements Command {
   constructor(
     n: number,
     readonly stale: boolean,
   ) {
     super(n);
   }
-  override count = (m: Readonly<Model>) => m.sessions.length;
   override check(m: Readonly<Model>) {
     return super.check(m) && (!this.stale || (m.sessions[this.index(m)]?.used.length ?? 0) > 0);
   }
   async run(m: Model) {
-    const session = m.sessions[this.index(m)] as Session;
+    const session = this.session(m);
     const account = m.accounts[session.account] as Account;
     const token = this.stale ? (session.used[0] as string) : session.refresh;
     const response = await request('POST', '/auth/jwt/refresh', '/auth/jwt/refresh', {
@@ -206,10 +212,9 @@ class Refresh extends Pick implements Command {
   }
 }
 
-class Logout extends Pick implements Command {
-  override count = (m: Readonly<Model>) => m.sessions.length;
+class Logout extends PickSession implements Command {
   async run(m: Model) {
-    const session = m.sessions[this.index(m)] as Session;
+    const session = this.session(m);
     const response = await request('POST', '/auth/jwt/logout', '/auth/jwt/logout', {
       token: session.access,
     });
@@ -221,10 +226,9 @@ class Logout extends Pick implements Command {
   }
 }
 
-class PatchMe extends Pick implements Command {
-  override count = (m: Readonly<Model>) => m.sessions.length;
+class PatchMe extends PickSession implements Command {
   async run(m: Model) {
-    const session = m.sessions[this.index(m)] as Session;
+    const session = this.session(m);
     const response = await request('PATCH', '/users/me', '/users/me', {
       token: session.access,
       json: { first_name: `Name${this.n}` },
@@ -288,10 +292,9 @@ class Admin extends Pick implements Command {
   }
 }
 
-class CreateItem extends Pick implements Command {
-  override count = (m: Readonly<Model>) => m.sessions.length;
+class CreateItem extends PickSession implements Command {
   async run(m: Model) {
-    const session = m.sessions[this.index(m)] as Session;
+    const session = this.session(m);
     const response = await request('POST', '/items', '/items', {
       token: session.access,
       json: { title: `${m.tag} item` },
@@ -343,16 +346,15 @@ class ItemAccess implements Command {
   }
 }
 
-class CreatePost extends Pick implements Command {
+class CreatePost extends PickSession implements Command {
   constructor(
     n: number,
     readonly published: boolean,
   ) {
     super(n);
   }
-  override count = (m: Readonly<Model>) => m.sessions.length;
   async run(m: Model) {
-    const session = m.sessions[this.index(m)] as Session;
+    const session = this.session(m);
     const response = await request('POST', '/posts', '/posts', {
       token: session.access,
       json: { title: `${m.tag} post`, content: 'text', published: this.published },
@@ -404,10 +406,9 @@ class ReadPost implements Command {
   }
 }
 
-class ListPosts extends Pick implements Command {
-  override count = (m: Readonly<Model>) => m.sessions.length;
+class ListPosts extends PickSession implements Command {
   async run(m: Model) {
-    const session = m.sessions[this.index(m)] as Session;
+    const session = this.session(m);
     const response = await request('GET', '/posts', `/posts?limit=100&q=${m.tag}`, {
       token: session.access,
     });
