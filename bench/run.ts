@@ -121,7 +121,16 @@ async function startStack(
   const workerd = await startWorkerd(
     [
       { name: 'app', build: builds.app, ...compatibility, bindings: appBindings },
-      { name: 'baseline', build: builds.baseline, ...compatibility, bindings: {} },
+      {
+        name: 'baseline',
+        build: builds.baseline,
+        ...compatibility,
+        // The app's Redis, counted under its tag: scenarios run one at a time.
+        bindings: {
+          UPSTASH_REDIS_REST_URL: appBindings.UPSTASH_REDIS_REST_URL,
+          UPSTASH_REDIS_REST_TOKEN: LOCAL_CREDENTIALS.redisToken,
+        },
+      },
       { name: 'hash-probe', build: builds.hashProbe, ...compatibility, bindings: {} },
     ],
     workDir,

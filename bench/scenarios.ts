@@ -181,6 +181,14 @@ export const SCENARIOS: Scenario[] = [
     expect: 200,
   },
   {
+    // The floor of every route that makes one Redis request (bench/workers/baseline.ts).
+    name: 'one-redis-request',
+    title: 'bare Hono + one Redis request',
+    target: 'baseline',
+    path: '/one-redis-request',
+    expect: 200,
+  },
+  {
     name: 'health',
     title: 'GET /health',
     target: 'app',
@@ -265,6 +273,13 @@ export const SCENARIOS: Scenario[] = [
         label: "authenticated read, cached: CPU <= 3x the hello's",
         metric: 'cpuRatio',
         over: 'baseline',
+        max: 3,
+      },
+      {
+        label: "authenticated read, cached: CPU beyond bare Hono's Redis request <= 3x the hello's",
+        metric: 'cpuRatio',
+        over: 'baseline',
+        minus: 'one-redis-request',
         max: 3,
       },
     ],

@@ -28,6 +28,8 @@ export interface AppVariables {
   auth?: AccessClaims;
   /** What the request's one Redis round trip read for its access token (`preflight()`). */
   preflight?: Preflight;
+  /** `RateLimit-Remaining` as reported so far, when a rate limit has counted the request. */
+  rateLimitRemaining?: number;
 }
 
 /** The Hono environment of every router in the app. */

@@ -57,6 +57,15 @@ describe('errors are problem+json', () => {
     expect((await readProblem(response)).code).toBe('MALFORMED_JSON');
   });
 
+  it('takes a JSON media type without a body as no body: a GET answers, a POST fails its schema (issue 13)', async () => {
+    const headers = { 'Content-Type': 'application/json', 'CF-Connecting-IP': clientIp() };
+    const read = await call(`${API}/health`, { headers });
+    expect(read.status).toBe(200);
+    const write = await call(`${API}/auth/register`, { method: 'POST', headers });
+    expect(write.status).toBe(422);
+    expect(await readProblem(write)).toMatchObject({ code: 'VALIDATION_ERROR' });
+  });
+
   it('answers a body that fails its schema with 422 listing each field', async () => {
     const response = await call(`${API}/auth/register`, {
       method: 'POST',

@@ -281,8 +281,11 @@ async function enforce<E extends AppEnv>(
     });
   }
   // With several policies on a request, the headers describe the one closest to its limit.
-  const reported = c.res.headers.get('RateLimit-Remaining');
-  if (reported !== null && Number(reported) <= result.remaining) return;
+  // What was reported is kept on the context: reading `c.res` before the handler has answered
+  // would build a Response only to copy its headers into the real one.
+  const reported = c.get('rateLimitRemaining');
+  if (reported !== undefined && reported <= result.remaining) return;
+  c.set('rateLimitRemaining', result.remaining);
   for (const [name, value] of Object.entries(headers)) c.header(name, value);
 }
 

@@ -104,13 +104,18 @@ const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json\s*(;|$)/i;
 export function jsonBody() {
   return createMiddleware<AppEnv>(async function jsonBody(c, next) {
     if (!JSON_MEDIA_TYPE.test(c.req.header('Content-Type') ?? '')) return next();
-    const text = await c.req.text();
+    const text = c.req.raw.body === null ? '' : await c.req.text();
+    let parsed: unknown;
     try {
-      // No body at all is not malformed: the route's schema says whether one is required.
-      c.req.bodyCache.json = Promise.resolve(text === '' ? undefined : JSON.parse(text));
+      parsed = text === '' ? undefined : JSON.parse(text);
     } catch (cause) {
       throw new AppError('MALFORMED_JSON', { detail: 'Malformed JSON in request body', cause });
     }
+    // The validators read the body with `c.req.json()`, which would parse the text again and
+    // call an empty body malformed: they get this value instead. No body is no value, for the
+    // route's schema to accept or refuse (422).
+    const body = Promise.resolve(parsed);
+    c.req.json = <T>() => body as Promise<T>;
     await next();
   });
 }

@@ -25,10 +25,11 @@ function policy(overrides: Partial<RateLimitPolicy> = {}): RateLimitPolicy {
 }
 
 /**
- * A small app with the real services middleware and `rateLimit(policy)` on two routes: one
- * that answers 200 and one that throws. `X-Test-User` plays the authenticated user.
+ * A small app with the real services middleware and `rateLimit(policy)` for each of `limits`
+ * on two routes: one that answers 200 and one that throws. `X-Test-User` plays the
+ * authenticated user.
  */
-function appWith(limit: RateLimitPolicy) {
+function appWith(...limits: [RateLimitPolicy, ...RateLimitPolicy[]]) {
   const app = new Hono<AppEnv>();
   app.use(requestId());
   app.use(services());
@@ -37,8 +38,9 @@ function appWith(limit: RateLimitPolicy) {
     if (id) c.set('user', { id: Number(id) } as AppVariables['user']);
     await next();
   });
-  app.get('/ok', rateLimit(limit), (c) => c.json({ ok: true }));
-  app.get('/fails', rateLimit(limit), () => {
+  for (const limit of limits) app.use(rateLimit(limit));
+  app.get('/ok', (c) => c.json({ ok: true }));
+  app.get('/fails', () => {
     throw new AppError('NOT_FOUND', { detail: 'nothing here' });
   });
   app.onError((error, c) =>
@@ -91,6 +93,24 @@ describe('rateLimit()', () => {
     expect(response.status).toBe(404);
     expect(response.headers.get('RateLimit-Limit')).toBe('5');
     expect(response.headers.get('RateLimit-Remaining')).toBe('4');
+  });
+
+  it('reports the policy closest to its limit when several count a request, in either order', async () => {
+    const tight = policy({ limit: 2 });
+    const loose = policy({ limit: 5 });
+    for (const send of [
+      appWith(tight, loose),
+      appWith(policy({ limit: 5 }), policy({ limit: 2 })),
+    ]) {
+      const ip = { 'CF-Connecting-IP': clientIp() };
+      const first = await send('/ok', ip);
+      expect(first.headers.get('RateLimit-Limit')).toBe('2');
+      expect(first.headers.get('RateLimit-Remaining')).toBe('1');
+      const second = await send('/fails', ip);
+      expect(second.status).toBe(404);
+      expect(second.headers.get('RateLimit-Limit')).toBe('2');
+      expect(second.headers.get('RateLimit-Remaining')).toBe('0');
+    }
   });
 
   it('counts each client IP apart', async () => {
