@@ -125,11 +125,9 @@ async function startStack(
         name: 'baseline',
         build: builds.baseline,
         ...compatibility,
-        // The app's Redis, counted under its tag: scenarios run one at a time.
-        bindings: {
-          UPSTASH_REDIS_REST_URL: appBindings.UPSTASH_REDIS_REST_URL,
-          UPSTASH_REDIS_REST_TOKEN: LOCAL_CREDENTIALS.redisToken,
-        },
+        // The app's settings: its Redis requests are counted under the app's tag, which is
+        // right as scenarios run one at a time.
+        bindings: appBindings,
       },
       { name: 'hash-probe', build: builds.hashProbe, ...compatibility, bindings: {} },
     ],

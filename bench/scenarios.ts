@@ -189,6 +189,13 @@ export const SCENARIOS: Scenario[] = [
     expect: 200,
   },
   {
+    name: 'one-redis-request-client',
+    title: "bare Hono + one Redis request, app's client",
+    target: 'baseline',
+    path: '/one-redis-request/client',
+    expect: 200,
+  },
+  {
     name: 'health',
     title: 'GET /health',
     target: 'app',

@@ -1,4 +1,6 @@
 import { Hono } from 'hono';
+import { getRedis, RedisBatch } from '../../src/platform/redis';
+import { getSettings } from '../../src/settings';
 
 /**
  * The baselines, bundled and served exactly like the app:
@@ -10,13 +12,10 @@ import { Hono } from 'hono';
  * - `/one-redis-request`: the "hello" after one Upstash REST request (a pipeline of one `GET`)
  *   made with a bare `fetch`: the least an authenticated read can cost, since it makes that
  *   request. The gap to the "hello" is what workerd spends on a subrequest.
+ * - `/one-redis-request/client`: the same request made the app's way, a `RedisBatch` on the
+ *   app's client (`getRedis`: its options, its timeout), from the app's settings.
  */
-interface Bindings {
-  UPSTASH_REDIS_REST_URL: string;
-  UPSTASH_REDIS_REST_TOKEN: string;
-}
-
-const app = new Hono<{ Bindings: Bindings }>();
+const app = new Hono<{ Bindings: Env }>();
 
 app.get('/', (c) => c.text('hello'));
 
@@ -47,6 +46,14 @@ app.get('/one-redis-request', async (c) => {
     body: '[["GET","bench:nothing"]]',
   });
   await response.json();
+  return c.text('hello');
+});
+
+app.get('/one-redis-request/client', async (c) => {
+  const batch = new RedisBatch(getRedis(getSettings(c.env)));
+  const read = batch.get('bench:nothing');
+  await batch.send();
+  await read;
   return c.text('hello');
 });
 
