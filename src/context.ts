@@ -30,6 +30,11 @@ export interface AppVariables {
   preflight?: Preflight;
   /** `RateLimit-Remaining` as reported so far, when a rate limit has counted the request. */
   rateLimitRemaining?: number;
+  /**
+   * The route's own `ip` rate limits, checked in the preflight's request: what applies each
+   * result, by policy name.
+   */
+  rateLimitChecks?: Map<string, () => Promise<void>>;
 }
 
 /** The Hono environment of every router in the app. */

@@ -7,7 +7,7 @@ import { type AccessClaims, verifyAccessToken } from '../modules/auth/auth.token
 import type { Module } from '../modules/module';
 import type { Preflight } from '../modules/preflight';
 import { RedisBatch } from '../platform/redis';
-import { limitIn, type RateLimitPolicy } from './rate-limit';
+import { limitIn, type RateLimitPolicy, routeLimitsIn } from './rate-limit';
 
 /** RFC 6750's `Bearer b64token`, and nothing after it. */
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
@@ -68,6 +68,8 @@ export function preflight(policy: RateLimitPolicy, modules: readonly Module[]) {
   return createMiddleware<AppEnv>(async function preflight(c, next) {
     const batch = new RedisBatch(c.get('redis'));
     const settle = await limitIn(c, policy, batch);
+    const routeLimits = await routeLimitsIn(c, batch);
+    if (routeLimits.size > 0) c.set('rateLimitChecks', routeLimits);
     const { token } = presentedToken(c);
     // An invalid token reads nothing; authenticate() refuses it where the route requires one.
     const claims = token

@@ -1,6 +1,7 @@
 import { Ratelimit } from '@upstash/ratelimit';
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { createMiddleware } from 'hono/factory';
+import { matchedRoutes } from 'hono/route';
 import type { AppEnv } from '../context';
 import { AppError } from '../lib/errors';
 import { perSettings } from '../lib/per-settings';
@@ -228,6 +229,23 @@ export async function limit<E extends AppEnv>(
 }
 
 /**
+ * Adds the check of `policy` to `batch` and returns what applies its result (the headers, the
+ * 429, the failure policy) once the batch is sent. A client already blocked adds nothing: its
+ * result is known. The check's failure is marked handled here, as it may arrive long before
+ * its result is applied; applying it still throws.
+ */
+async function checkIn<E extends AppEnv>(
+  c: Context<E>,
+  policy: RateLimitPolicy,
+  batch: RedisBatch,
+): Promise<() => Promise<void>> {
+  const identifier = await identify(c, policy, undefined);
+  const checked = limiterFor(c.get('settings'), policy).check(identifier, batch);
+  checked.catch(() => undefined);
+  return () => enforce(c, policy, checked);
+}
+
+/**
  * {@link limit} for a policy keyed on the network, the user or a function of the request,
  * with its Redis request riding in `batch`: call it before `batch.send()`, and await the
  * function it returns after. A client already blocked is refused at once, adding nothing to
@@ -245,12 +263,42 @@ export async function limitIn<E extends AppEnv>(
   policy: RateLimitPolicy,
   batch: RedisBatch,
 ): Promise<() => Promise<void>> {
-  const identifier = await identify(c, policy, undefined);
   const before = batch.size;
-  const checked = limiterFor(c.get('settings'), policy).check(identifier, batch);
-  const settle = () => enforce(c, policy, checked);
+  const settle = await checkIn(c, policy, batch);
   if (batch.size === before) await settle();
   return settle;
+}
+
+/** Marks the middleware {@link rateLimit} makes with its policy, for {@link routeLimitsIn}. */
+const POLICY = Symbol('rate-limit policy');
+
+type PolicyMiddleware = MiddlewareHandler<AppEnv> & { [POLICY]?: RateLimitPolicy };
+
+/**
+ * Adds to `batch` the checks of the `ip` policies that {@link rateLimit} puts on the route about
+ * to answer this request (the first matched route with a method; the global middleware has
+ * none), and returns what applies each once the batch is sent, by policy name: that route's
+ * `rateLimit()` awaits it instead of asking Redis itself. So a route's own limit on the network
+ * costs no request of its own. The request counts from the moment it reaches the route's path
+ * and method, even when refused before the route's middleware runs (a body over the size
+ * limit, malformed JSON). Policies of other keys need what only the route knows (the user, an
+ * account): they are checked there.
+ */
+export async function routeLimitsIn<E extends AppEnv>(
+  c: Context<E>,
+  batch: RedisBatch,
+): Promise<Map<string, () => Promise<void>>> {
+  const checks = new Map<string, () => Promise<void>>();
+  const routes = matchedRoutes(c);
+  const answering = routes.find((route) => route.method !== 'ALL');
+  if (!answering) return checks;
+  for (const route of routes) {
+    const policy = (route.handler as PolicyMiddleware)[POLICY];
+    if (policy?.key !== 'ip' || route.path !== answering.path) continue;
+    if (route.method !== answering.method) continue;
+    checks.set(policy.name, await checkIn(c, policy, batch));
+  }
+  return checks;
 }
 
 /** Applies a check's result: the RateLimit-* headers, 429 over the limit, the failure policy. */
@@ -300,8 +348,12 @@ export function rateLimit(policy: RateLimitPolicy) {
   if (policy.key === 'account' || policy.key === 'account+ip') {
     throw new Error(`${policy.name}: an account policy is checked by limit() after validation`);
   }
-  return createMiddleware<AppEnv>(async function rateLimit(c, next) {
-    await limit(c, policy);
+  const middleware: PolicyMiddleware = createMiddleware<AppEnv>(async function rateLimit(c, next) {
+    // Checked in the request's first Redis request when preflight() saw it coming.
+    const sent = c.get('rateLimitChecks')?.get(policy.name);
+    await (sent ? sent() : limit(c, policy));
     await next();
   });
+  middleware[POLICY] = policy;
+  return middleware;
 }

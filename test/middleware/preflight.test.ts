@@ -123,6 +123,42 @@ describe('the preflight: one Redis request per authenticated request (issue 13)'
     }
   });
 
+  it("checks a route's own network limit in the same request: refresh costs 1 Redis request, and its limit still refuses", async () => {
+    const { tag, fetch } = isolate();
+    const ip = clientIp();
+    const refresh = () =>
+      fetch(
+        new Request(`${ORIGIN}${API}/auth/jwt/refresh`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', 'CF-Connecting-IP': ip },
+          body: JSON.stringify({ refresh_token: 'not-a-refresh-token' }),
+        }),
+      );
+    // The first script run on a Redis server may cost an EVAL after NOSCRIPT: not counted here.
+    expect((await refresh()).status).toBe(401);
+    const counted = await redisRequests(tag);
+    const refused = await refresh();
+    expect(refused.status).toBe(401);
+    expect(await readProblem(refused)).toMatchObject({ code: 'REFRESH_TOKEN_INVALID' });
+    expect(await redisRequests(tag)).toBe(counted + 1);
+    // Both limits counted it; the headers describe refresh-ip (60 in 5 minutes), the closer one.
+    expect(refused.headers.get('RateLimit-Limit')).toBe('60');
+    expect(refused.headers.get('RateLimit-Remaining')).toBe('58');
+
+    // The same counters as the route's policy checked on its own (auth.limits.ts: 60 per 5 m).
+    const library = new Ratelimit({
+      redis: getRedis(getSettings(env)),
+      limiter: Ratelimit.slidingWindow(60, '5 m'),
+      prefix: 'ratelimit:refresh-ip',
+      timeout: 0,
+    });
+    for (let used = 2; used < 60; used++) await library.limit(`ip:${ip}`);
+    const over = await refresh();
+    expect(over.status).toBe(429);
+    expect(await readProblem(over)).toMatchObject({ code: 'RATE_LIMITED' });
+    expect(await redisRequests(tag)).toBe(counted + 2);
+  });
+
   it('reads nothing for an invalid token, which authentication still refuses', async () => {
     const { tag, get } = isolate();
     expect((await get('/users/me', { 'CF-Connecting-IP': clientIp() })).status).toBe(401);
