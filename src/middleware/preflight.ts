@@ -53,11 +53,12 @@ export async function readPreflight(
 
 /**
  * The first middleware of every rate-limited route: one Redis request carrying the default
- * rate limit (`policy`, checked exactly as {@link limitIn} does) and, when the request presents
- * a valid access token, every key the modules' `preflight` names for its claims (the cached
- * user, the session's revocation mark, the policy version and the user's roles). What was
- * read is `c.get('preflight')`, where `authenticate()` and the modules find it. A client in
- * the isolate's block cache is refused with no Redis request at all.
+ * rate limit (`policy`, checked exactly as {@link limitIn} does), the route's own limits per
+ * network ({@link routeLimitsIn}; the route's `rateLimit()` applies their results) and, when
+ * the request presents a valid access token, every key the modules' `preflight` names for its
+ * claims (the cached user, the session's revocation mark, the policy version and the user's
+ * roles). What was read is `c.get('preflight')`, where `authenticate()` and the modules find
+ * it. A client in the isolate's block cache is refused with no Redis request at all.
  *
  * @example
  * app.use('/api/v1/*', preflight(API_POLICY, MODULES));
