@@ -70,7 +70,7 @@ export function preflight(policy: RateLimitPolicy, modules: readonly Module[]) {
     const batch = new RedisBatch(c.get('redis'));
     const settle = await limitIn(c, policy, batch);
     const routeLimits = await routeLimitsIn(c, batch);
-    if (routeLimits.size > 0) c.set('rateLimitChecks', routeLimits);
+    if (routeLimits) c.set('rateLimitChecks', routeLimits);
     const { token } = presentedToken(c);
     // An invalid token reads nothing; authenticate() refuses it where the route requires one.
     const claims = token

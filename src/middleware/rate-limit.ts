@@ -223,24 +223,24 @@ export async function limit<E extends AppEnv>(
   policy: RateLimitPolicy,
   account?: string,
 ) {
-  const identifier = await identify(c, policy, account);
-  const checked = limiterFor(c.get('settings'), policy).check(identifier, c.get('redis'));
-  await enforce(c, policy, checked);
+  const apply = await checkIn(c, policy, c.get('redis'), account);
+  await apply();
 }
 
 /**
- * Adds the check of `policy` to `batch` and returns what applies its result (the headers, the
- * 429, the failure policy) once the batch is sent. A client already blocked adds nothing: its
- * result is known. The check's failure is marked handled here, as it may arrive long before
- * its result is applied; applying it still throws.
+ * Starts the check of `policy` through `redis` (the client, or a {@link RedisBatch} that sends
+ * it later) and returns what applies its result (the headers, the 429, the failure policy). A
+ * client already blocked costs nothing: its result is known. The check's failure is marked
+ * handled here, as it may arrive long before its result is applied; applying it still throws.
  */
 async function checkIn<E extends AppEnv>(
   c: Context<E>,
   policy: RateLimitPolicy,
-  batch: RedisBatch,
+  redis: ScriptRunner,
+  account?: string,
 ): Promise<() => Promise<void>> {
-  const identifier = await identify(c, policy, undefined);
-  const checked = limiterFor(c.get('settings'), policy).check(identifier, batch);
+  const identifier = await identify(c, policy, account);
+  const checked = limiterFor(c.get('settings'), policy).check(identifier, redis);
   checked.catch(() => undefined);
   return () => enforce(c, policy, checked);
 }
@@ -277,9 +277,9 @@ type PolicyMiddleware = MiddlewareHandler<AppEnv> & { [POLICY]?: RateLimitPolicy
 /**
  * Adds to `batch` the checks of the `ip` policies that {@link rateLimit} puts on the route about
  * to answer this request (the first matched route with a method; the global middleware has
- * none), and returns what applies each once the batch is sent, by policy name: that route's
- * `rateLimit()` awaits it instead of asking Redis itself. So a route's own limit on the network
- * costs no request of its own. The request counts from the moment it reaches the route's path
+ * none), and returns what applies each once the batch is sent, by policy name (nothing when
+ * the route has none): that route's `rateLimit()` awaits it instead of asking Redis itself.
+ * So a route's own limit on the network costs no request of its own. The request counts from the moment it reaches the route's path
  * and method, even when refused before the route's middleware runs (a body over the size
  * limit, malformed JSON). Policies of other keys need what only the route knows (the user, an
  * account): they are checked there.
@@ -287,15 +287,15 @@ type PolicyMiddleware = MiddlewareHandler<AppEnv> & { [POLICY]?: RateLimitPolicy
 export async function routeLimitsIn<E extends AppEnv>(
   c: Context<E>,
   batch: RedisBatch,
-): Promise<Map<string, () => Promise<void>>> {
-  const checks = new Map<string, () => Promise<void>>();
+): Promise<Map<string, () => Promise<void>> | undefined> {
   const routes = matchedRoutes(c);
   const answering = routes.find((route) => route.method !== 'ALL');
-  if (!answering) return checks;
-  for (const route of routes) {
-    const policy = (route.handler as PolicyMiddleware)[POLICY];
-    if (policy?.key !== 'ip' || route.path !== answering.path) continue;
-    if (route.method !== answering.method) continue;
+  let checks: Map<string, () => Promise<void>> | undefined;
+  for (const { handler, path, method } of routes) {
+    const policy = (handler as PolicyMiddleware)[POLICY];
+    const onAnswering = path === answering?.path && method === answering.method;
+    if (policy?.key !== 'ip' || !onAnswering) continue;
+    checks ??= new Map();
     checks.set(policy.name, await checkIn(c, policy, batch));
   }
   return checks;
